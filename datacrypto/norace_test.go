@@ -1,0 +1,5 @@
+//go:build !race
+
+package datacrypto
+
+const raceEnabled = false
