@@ -14,8 +14,8 @@ const module = "github.com/openvpn-go/openvpn-go"
 // so a new package has to be placed in a layer (and in ARCHITECTURE.md).
 var layer = map[string]int{
 	"wire": 0, "replay": 0, "keys": 0, "config": 0, "event": 0, "ippool": 0,
-	"netconf": 0, "comp": 0, "fragment": 0, "ippkt": 0, "internal/bufpool": 0,
-	"ctlwrap": 1, "reliable": 1, "datacrypto": 1, "transport": 1, "tun": 1,
+	"netconf": 0, "comp": 0, "fragment": 0, "ippkt": 0, "internal/bufpool": 0, "authtoken": 0,
+	"ctlwrap": 1, "tlsconf": 1, "reliable": 1, "datacrypto": 1, "transport": 1, "tun": 1,
 	"control": 2, "dataplane": 2,
 	"client": 3, "server": 3, "mgmt": 3,
 	"cmd/openvpn-go": 4,

@@ -1,0 +1,271 @@
+package dataplane
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/openvpn-go/openvpn-go/comp"
+	"github.com/openvpn-go/openvpn-go/datacrypto"
+	"github.com/openvpn-go/openvpn-go/wire"
+)
+
+// Buffer layout. Every packet buffer has the plaintext at Offset, with room
+// in front for the data header, packet-id, tag/HMAC/IV and compression
+// framing, and the tun device's virtio header in front of that.
+const (
+	// Offset is where plaintext starts in every buffer.
+	Offset = 128
+	// BufSize is the size of every packet buffer: enough for a 64 KiB
+	// GRO-coalesced tun write or GSO read segment.
+	BufSize = Offset + 65536
+	// decompressMax bounds decompressed payloads (OpenVPN's frame payload
+	// size is about 1768 bytes by default; jumbo tun-mtu needs more).
+	decompressMax = 65536
+)
+
+// PeerSettings are the per-peer data-channel parameters negotiated by the
+// control channel. They are replaced as a whole (copy on write).
+type PeerSettings struct {
+	// PeerID is the server-assigned peer-id; with UseDataV2 the peer sends
+	// P_DATA_V2 packets carrying it.
+	PeerID    uint32
+	UseDataV2 bool
+	// Compression is the negotiated compression framing.
+	Compression comp.Mode
+	// MSS, if non-zero, clamps the MSS option of TCP SYN packets in both
+	// directions (mssfix).
+	MSS uint16
+	// BlockIPv6 answers outbound IPv6 packets with ICMPv6 unreachable
+	// instead of sending them (block-ipv6).
+	BlockIPv6 bool
+}
+
+// keyset is the immutable snapshot the hot path reads.
+type keyset struct {
+	keys    [8]*datacrypto.Key
+	send    *datacrypto.Key
+	sendKID wire.KeyID
+	set     PeerSettings
+	hdr     wire.DataHeader
+}
+
+// Stats are a peer's traffic counters.
+type Stats struct {
+	// Link-level bytes and packets (encrypted, as on the wire).
+	LinkRxBytes, LinkTxBytes     uint64
+	LinkRxPackets, LinkTxPackets uint64
+	// Tunnel-level bytes (plaintext to/from tun).
+	TunRxBytes, TunTxBytes uint64
+	// Dropped inbound packets by reason.
+	DropAuth, DropReplay, DropNoKey, DropFraming uint64
+}
+
+// Peer is the data-channel state of one peer: its keys (up to one per
+// key_id), the key used for sending, framing options, counters and
+// liveness timestamps. Its methods are safe for concurrent use; the key
+// methods are called by the control owner, the rest by the data plane.
+type Peer struct {
+	mu    sync.Mutex // serialises writers of state
+	state atomic.Pointer[keyset]
+
+	linkRxBytes, linkTxBytes     atomic.Uint64
+	linkRxPackets, linkTxPackets atomic.Uint64
+	tunRxBytes, tunTxBytes       atomic.Uint64
+	dropAuth, dropReplay         atomic.Uint64
+	dropNoKey, dropFraming       atomic.Uint64
+
+	lastRecv atomic.Int64 // unix nanoseconds of the last authenticated packet
+	lastSend atomic.Int64 // unix nanoseconds of the last packet sent
+
+	exit atomic.Bool // an OCC_EXIT arrived
+
+	// send transmits sealed packets to this peer; set by the engine.
+	send func(pkts [][]byte) error
+}
+
+func newPeer() *Peer {
+	p := &Peer{}
+	p.state.Store(&keyset{hdr: wire.DataHeader{Opcode: wire.OpDataV1, PeerID: wire.PeerIDNone}})
+	return p
+}
+
+func (p *Peer) update(fn func(k *keyset)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := *p.state.Load()
+	fn(&n)
+	if n.set.UseDataV2 {
+		n.hdr = wire.DataHeader{Opcode: wire.OpDataV2, KeyID: n.sendKID, PeerID: n.set.PeerID}
+	} else {
+		n.hdr = wire.DataHeader{Opcode: wire.OpDataV1, KeyID: n.sendKID, PeerID: wire.PeerIDNone}
+	}
+	p.state.Store(&n)
+}
+
+// Configure sets the negotiated parameters.
+func (p *Peer) Configure(s PeerSettings) {
+	p.update(func(k *keyset) { k.set = s })
+}
+
+// Settings returns the current parameters.
+func (p *Peer) Settings() PeerSettings { return p.state.Load().set }
+
+// InstallKey makes k the key of key_id kid for receiving, and for sending if
+// send is set (the newest key encrypts as soon as it exists).
+func (p *Peer) InstallKey(kid wire.KeyID, k *datacrypto.Key, send bool) {
+	p.update(func(s *keyset) {
+		s.keys[kid&7] = k
+		if send {
+			s.send, s.sendKID = k, kid
+		}
+	})
+}
+
+// RemoveKey forgets the key of kid (the lame duck expired).
+func (p *Peer) RemoveKey(kid wire.KeyID) {
+	p.update(func(s *keyset) {
+		if s.keys[kid&7] == s.send {
+			s.send = nil
+		}
+		s.keys[kid&7] = nil
+	})
+}
+
+// RemoveAllKeys forgets every key (reconnect).
+func (p *Peer) RemoveAllKeys() {
+	p.update(func(s *keyset) { *s = keyset{set: s.set} })
+}
+
+// HasSendKey reports whether packets can be encrypted.
+func (p *Peer) HasSendKey() bool { return p.state.Load().send != nil }
+
+// SendKey returns the key used for sending, for renegotiation checks.
+func (p *Peer) SendKey() *datacrypto.Key { return p.state.Load().send }
+
+// Stats returns the counters.
+func (p *Peer) Stats() Stats {
+	return Stats{
+		LinkRxBytes: p.linkRxBytes.Load(), LinkTxBytes: p.linkTxBytes.Load(),
+		LinkRxPackets: p.linkRxPackets.Load(), LinkTxPackets: p.linkTxPackets.Load(),
+		TunRxBytes: p.tunRxBytes.Load(), TunTxBytes: p.tunTxBytes.Load(),
+		DropAuth: p.dropAuth.Load(), DropReplay: p.dropReplay.Load(),
+		DropNoKey: p.dropNoKey.Load(), DropFraming: p.dropFraming.Load(),
+	}
+}
+
+// LastReceive returns when the last authenticated packet (data or control)
+// arrived.
+func (p *Peer) LastReceive() time.Time { return time.Unix(0, p.lastRecv.Load()) }
+
+// LastSend returns when the last packet was sent.
+func (p *Peer) LastSend() time.Time { return time.Unix(0, p.lastSend.Load()) }
+
+// MarkReceived records that an authenticated control packet arrived.
+func (p *Peer) MarkReceived(now time.Time) { p.lastRecv.Store(now.UnixNano()) }
+
+// MarkSent records that a control packet was sent.
+func (p *Peer) MarkSent(now time.Time) { p.lastSend.Store(now.UnixNano()) }
+
+// ExitRequested reports (once) whether the peer sent OCC_EXIT.
+func (p *Peer) ExitRequested() bool { return p.exit.Swap(false) }
+
+// ErrNoKey is returned when a packet must be sent before keys exist.
+var ErrNoKey = errors.New("dataplane: no data-channel key yet")
+
+// SendPing sends one keepalive ping.
+func (p *Peer) SendPing() error { return p.sendSpecial(wire.PingMagic[:]) }
+
+// SendOCCExit sends an OCC_EXIT message (explicit-exit-notify without
+// cc-exit).
+func (p *Peer) SendOCCExit() error {
+	var m [17]byte
+	copy(m[:], wire.OCCMagic[:])
+	m[16] = wire.OCCExit
+	return p.sendSpecial(m[:])
+}
+
+func (p *Peer) sendSpecial(payload []byte) error {
+	buf := make([]byte, Offset+len(payload), Offset+len(payload)+datacrypto.Tailroom+comp.MaxTailroom)
+	copy(buf[Offset:], payload)
+	pkt, ok := p.seal(buf, Offset, Offset+len(payload))
+	if !ok {
+		return ErrNoKey
+	}
+	if p.send == nil {
+		return errors.New("dataplane: peer has no link")
+	}
+	if err := p.send([][]byte{pkt}); err != nil {
+		return err
+	}
+	p.lastSend.Store(time.Now().UnixNano())
+	return nil
+}
+
+// seal frames and encrypts buf[start:end]; ok is false when the packet is
+// dropped (no key). The result aliases buf.
+func (p *Peer) seal(buf []byte, start, end int) ([]byte, bool) {
+	st := p.state.Load()
+	if st.send == nil {
+		return nil, false
+	}
+	s, e, err := st.set.Compression.Frame(buf, start, end)
+	if err != nil {
+		return nil, false
+	}
+	// Seal wants the plaintext at buf[off:len(buf)] with tailroom in cap.
+	pkt, err := st.send.Seal(st.hdr, buf[:e], s)
+	if err != nil {
+		return nil, false
+	}
+	return pkt, true
+}
+
+// inbound result kinds.
+const (
+	rxDrop       = iota // no key, bad framing, empty
+	rxAuthFailed        // failed authentication or replay check
+	rxData
+	rxPing
+	rxOCC
+)
+
+// open decrypts, checks replay, removes framing and classifies one data
+// packet. Must be called from one goroutine per peer (replay window).
+func (p *Peer) open(pkt []byte, scratch []byte, now time.Time) ([]byte, int) {
+	st := p.state.Load()
+	k := st.keys[pkt[0]&7]
+	if k == nil {
+		p.dropNoKey.Add(1)
+		return nil, rxDrop
+	}
+	payload, pid, err := k.Open(pkt)
+	if err != nil {
+		p.dropAuth.Add(1)
+		return nil, rxAuthFailed
+	}
+	if !k.Replay(pid, now) {
+		p.dropReplay.Add(1)
+		return nil, rxAuthFailed
+	}
+	p.lastRecv.Store(now.UnixNano())
+	payload, err = st.set.Compression.Unframe(payload, scratch)
+	if err != nil {
+		p.dropFraming.Add(1)
+		return nil, rxDrop
+	}
+	if wire.IsPing(payload) {
+		return nil, rxPing
+	}
+	if op := wire.OCCOpcode(payload); op >= 0 {
+		if op == wire.OCCExit {
+			p.exit.Store(true)
+		}
+		return nil, rxOCC
+	}
+	if len(payload) == 0 {
+		return nil, rxDrop
+	}
+	return payload, rxData
+}
