@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/openvpn-go/openvpn-go/keys"
 	"github.com/openvpn-go/openvpn-go/wire"
 )
 
@@ -36,7 +37,7 @@ func (s *Session) DataKeys(kid wire.KeyID, how KeyDerivation) ([256]byte, error)
 	switch how {
 	case DeriveEKM:
 		st := sl.tls.connectionState()
-		b, err := st.ExportKeyingMaterial(ekmLabelDataKeys, nil, len(out))
+		b, err := st.ExportKeyingMaterial(keys.EKMLabelDataKeys, nil, len(out))
 		if err != nil {
 			return out, fmt.Errorf("control: TLS keying material exporter: %w", err)
 		}
@@ -52,7 +53,11 @@ func (s *Session) DataKeys(kid wire.KeyID, how KeyDerivation) ([256]byte, error)
 		if !client.HasPreMast {
 			return out, errors.New("control: client key-method message had no pre-master secret")
 		}
-		return expandPRF(&client.PreMaster, &client.Random1, &server.Random1, &client.Random2, &server.Random2, csid, ssid), nil
+		cks := keys.KeySource{PreMaster: client.PreMaster, Random1: client.Random1, Random2: client.Random2}
+		sks := keys.KeySource{Random1: server.Random1, Random2: server.Random2}
+		k2 := keys.DeriveKey2(&cks, &sks, csid, ssid)
+		clear(cks.PreMaster[:])
+		return k2, nil
 	}
 	return out, fmt.Errorf("control: unknown key derivation %d", how)
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/openvpn-go/openvpn-go/ctlwrap"
 	"github.com/openvpn-go/openvpn-go/reliable"
 	"github.com/openvpn-go/openvpn-go/wire"
 )
@@ -30,21 +31,13 @@ func (r Role) String() string {
 	return "client"
 }
 
-// Wrapper protects control packets on the wire (tls-auth, tls-crypt,
-// tls-crypt-v2; package ctlwrap). Wrap appends the wire form of a plain
-// control packet to dst; Unwrap appends the plain form of a wire packet to dst,
-// verifying authenticity and replay. Overhead is the bytes Wrap adds.
-type Wrapper interface {
-	Wrap(dst, plain []byte) ([]byte, error)
-	Unwrap(dst, pkt []byte, now time.Time) ([]byte, error)
-	Overhead() int
-}
+// Wrapper protects control packets on the wire (package ctlwrap).
+type Wrapper = ctlwrap.Wrapper
 
-// WKcWrapper is implemented by a tls-crypt-v2 client wrapper, which appends
+// wkcWrapper is implemented by a tls-crypt-v2 client wrapper, which appends
 // its wrapped client key to P_CONTROL_HARD_RESET_CLIENT_V3 and
 // P_CONTROL_WKC_V1 packets.
-type WKcWrapper interface {
-	Wrapper
+type wkcWrapper interface {
 	WKcLen() int
 }
 
@@ -64,7 +57,7 @@ type Config struct {
 	// The session clones it and disables dynamic record sizing and session
 	// tickets, which OpenVPN's framing requires.
 	TLS *tls.Config
-	// Wrap protects control packets; nil means no wrapping.
+	// Wrap protects control packets; nil means no wrapping (ctlwrap.None).
 	Wrap Wrapper
 	// ResetV3 makes a client start with P_CONTROL_HARD_RESET_CLIENT_V3
 	// (tls-crypt-v2).
@@ -199,7 +192,7 @@ func New(cfg Config) (*Session, error) {
 		cfg.Rand = rand.Reader
 	}
 	if cfg.Wrap == nil {
-		cfg.Wrap = noWrap{}
+		cfg.Wrap = ctlwrap.None{}
 	}
 	s := &Session{
 		cfg:  cfg,

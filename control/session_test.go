@@ -16,6 +16,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/openvpn-go/openvpn-go/ctlwrap"
+	"github.com/openvpn-go/openvpn-go/keys"
 	"github.com/openvpn-go/openvpn-go/wire"
 )
 
@@ -415,5 +417,53 @@ func TestNoGoroutineLeak(t *testing.T) {
 	// the process too.
 	if after := runtime.NumGoroutine(); after > before {
 		t.Fatalf("goroutines %d -> %d", before, after)
+	}
+}
+
+func TestWrappedHandshake(t *testing.T) {
+	var k2 keys.Key2
+	rand.Read(k2[:])
+	srvKey, _ := keys.GenerateKey(nil)
+	v2srv, err := ctlwrap.NewV2ServerKey(&srvKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := v2srv.GenerateClientKey(nil, ctlwrap.TimestampMetadata(time.Unix(1e9, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha256, _ := ctlwrap.ParseDigest("SHA256")
+	for _, tc := range []struct {
+		name string
+		mod  func(c, s *Config)
+	}{
+		{"tls-auth", func(c, s *Config) {
+			c.Wrap, _ = ctlwrap.NewTLSAuth(&k2, keys.Inverse, sha256, ctlwrap.Options{})
+			s.Wrap, _ = ctlwrap.NewTLSAuth(&k2, keys.Normal, sha256, ctlwrap.Options{})
+		}},
+		{"tls-crypt", func(c, s *Config) {
+			c.Wrap, _ = ctlwrap.NewTLSCrypt(&k2, false, ctlwrap.Options{})
+			s.Wrap, _ = ctlwrap.NewTLSCrypt(&k2, true, ctlwrap.Options{})
+		}},
+		{"tls-crypt-v2 early negotiation", func(c, s *Config) {
+			c.Wrap, _ = ctlwrap.NewTLSCryptV2Client(&ck, true, ctlwrap.Options{})
+			c.ResetV3 = true
+			s.Wrap = ctlwrap.NewTLSCryptV2Server(v2srv, ctlwrap.Options{})
+			s.ResendWKc = true
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPair(t, mrand.New(mrand.NewPCG(1, 5)), 0.1, tc.mod)
+				p.c.Start(time.Now())
+				p.runUntil(time.Minute, func() bool {
+					return has(p.cEv, EventKeyExchanged, 0) && has(p.sEv, EventKeyExchanged, 0)
+				})
+				p.c.Renegotiate(time.Now())
+				p.runUntil(time.Minute, func() bool {
+					return has(p.cEv, EventKeyExchanged, 1) && has(p.sEv, EventKeyExchanged, 1)
+				})
+			})
+		})
 	}
 }

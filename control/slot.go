@@ -179,7 +179,7 @@ func (s *Session) writeKeyMethod(sl *slot) error {
 func (s *Session) maxPayload(withWKc bool) int {
 	overhead := wire.HeaderLen + wire.AckBlockLen(wire.MaxPiggybackAcks) + 4 + s.cfg.Wrap.Overhead() + 16 + ipUDPOverhead
 	if withWKc {
-		if w, ok := s.cfg.Wrap.(WKcWrapper); ok {
+		if w, ok := s.cfg.Wrap.(wkcWrapper); ok {
 			overhead += w.WKcLen()
 		}
 	}
@@ -236,7 +236,7 @@ func (s *Session) send(sl *slot, op wire.Opcode, mid uint32, payload []byte, max
 	}
 	plain := p.Append(make([]byte, 0, p.Len()))
 	room := len(plain) + s.cfg.Wrap.Overhead()
-	if w, ok := s.cfg.Wrap.(WKcWrapper); ok {
+	if w, ok := s.cfg.Wrap.(wkcWrapper); ok {
 		room += w.WKcLen()
 	}
 	pkt, err := s.cfg.Wrap.Wrap(make([]byte, 0, room), plain)
@@ -246,12 +246,3 @@ func (s *Session) send(sl *slot, op wire.Opcode, mid uint32, payload []byte, max
 	}
 	s.out = append(s.out, pkt)
 }
-
-// noWrap is the "none" wrapping: plain packets on the wire.
-type noWrap struct{}
-
-func (noWrap) Wrap(dst, plain []byte) ([]byte, error) { return append(dst, plain...), nil }
-func (noWrap) Unwrap(dst, pkt []byte, _ time.Time) ([]byte, error) {
-	return append(dst, pkt...), nil
-}
-func (noWrap) Overhead() int { return 0 }
