@@ -3,14 +3,20 @@ package dataplane
 import (
 	"errors"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/openvpn-go/openvpn-go/ippkt"
 	"github.com/openvpn-go/openvpn-go/transport"
 	"github.com/openvpn-go/openvpn-go/tun"
 	"github.com/openvpn-go/openvpn-go/wire"
 	wgtun "golang.zx2c4.com/wireguard/tun"
 )
+
+// blockIPv6Src is the source of the ICMPv6 errors block-ipv6 sends back
+// into the tunnel (openvpn uses fe80::7 without an IPv6 remote).
+var blockIPv6Src = netip.MustParseAddr("fe80::7")
 
 // controlInbox bounds the control packets waiting for the session owner;
 // beyond it they are dropped (the peer retransmits), so a flood cannot grow
@@ -166,6 +172,9 @@ func (c *Client) readLink() {
 			if kind != rxData {
 				continue
 			}
+			if mss := p.Settings().MSS; mss != 0 {
+				ippkt.MSSClamp(payload, mss)
+			}
 			// Move the payload to the common offset of the batched tun write
 			// (it may alias scratch after decompression, or sit after the
 			// header inside b).
@@ -204,6 +213,11 @@ func (c *Client) readTun(dev tun.Device) {
 		bufs[i] = make([]byte, BufSize)
 	}
 	pkts := make([][]byte, 0, n)
+	replies := make([][]byte, 0, n)
+	replyBufs := make([][]byte, n)
+	for i := range replyBufs {
+		replyBufs[i] = make([]byte, Offset, Offset+1280)
+	}
 	for {
 		for i := range bufs {
 			bufs[i] = bufs[i][:cap(bufs[i])]
@@ -216,10 +230,23 @@ func (c *Client) readTun(dev tun.Device) {
 			return
 		}
 		p := c.peer
+		set := p.Settings()
 		pkts = pkts[:0]
+		replies = replies[:0]
 		var tunBytes, txBytes uint64
 		for i := 0; i < got; i++ {
 			tunBytes += uint64(sizes[i])
+			ip := bufs[i][Offset : Offset+sizes[i]]
+			if set.BlockIPv6 && ippkt.Version(ip) == 6 {
+				// block-ipv6: answer with ICMPv6 "no route" instead of sending.
+				if r, ok := ippkt.AppendICMPv6NoRoute(replyBufs[len(replies)][:Offset], ip, blockIPv6Src); ok {
+					replies = append(replies, r)
+				}
+				continue
+			}
+			if set.MSS != 0 {
+				ippkt.MSSClamp(ip, set.MSS)
+			}
 			pkt, ok := p.seal(bufs[i], Offset, Offset+sizes[i])
 			if !ok {
 				continue
@@ -228,6 +255,9 @@ func (c *Client) readTun(dev tun.Device) {
 			pkts = append(pkts, pkt)
 		}
 		p.tunTxBytes.Add(tunBytes)
+		if len(replies) > 0 {
+			dev.Write(replies, Offset)
+		}
 		if len(pkts) == 0 {
 			continue
 		}
