@@ -1,0 +1,51 @@
+package client
+
+import (
+	"github.com/openvpn-go/openvpn-go/comp"
+	"github.com/openvpn-go/openvpn-go/config"
+)
+
+// compModeOf maps a configured or pushed compression algorithm to its
+// framing.
+func compModeOf(a config.CompAlgorithm) comp.Mode {
+	switch a {
+	case config.CompLZOStub:
+		return comp.LZOStub
+	case config.CompLZO:
+		return comp.LZO
+	case config.CompStub:
+		return comp.StubSwap
+	case config.CompLZ4:
+		return comp.LZ4
+	case config.CompStubV2:
+		return comp.StubV2
+	case config.CompLZ4V2:
+		return comp.LZ4V2
+	}
+	return comp.None
+}
+
+func compMode(o *config.Options) comp.Mode { return compModeOf(o.Data.Compression.Algorithm) }
+
+func compAllow(o *config.Options) comp.Allow {
+	switch o.Data.Compression.Allow {
+	case config.AllowCompressionYes:
+		return comp.AllowYes
+	case config.AllowCompressionAsym:
+		return comp.AllowAsym
+	}
+	return comp.AllowNo
+}
+
+// isV1Framing reports whether m adds a v1 framing byte (counted in the OCC
+// link-mtu).
+func isV1Framing(m comp.Mode) bool {
+	return m == comp.LZOStub || m == comp.LZO || m == comp.StubSwap || m == comp.LZ4
+}
+
+func dirNumber(d config.KeyDirection) int {
+	if d == config.KeyDirInverse {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,121 @@
+package client_test
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openvpn-go/openvpn-go/internal/lab"
+)
+
+// interop describes one case of the matrix: the reference openvpn 2.6
+// server and openvpn-go as the client, in two network namespaces.
+type interop struct {
+	proto   string // udp, tcp
+	family  int    // 4 or 6: the transport address family
+	wrap    string // none, tls-auth, tls-crypt, tls-crypt-v2
+	cipher  string
+	auth    string
+	topo    string // subnet, net30
+	iperf   bool
+	srvOpts []string
+	cliOpts []string
+}
+
+func (c interop) name() string {
+	return fmt.Sprintf("%s%d-%s-%s-%s", c.proto, c.family, c.wrap, c.cipher, c.topo)
+}
+
+type interopEnv struct {
+	n       *lab.Net
+	pki     *lab.PKI
+	bin     string
+	dir     string
+	srv     *lab.Proc
+	cli     *lab.Proc
+	cliConf string
+}
+
+// startInterop starts the reference server and our client for c and waits
+// until the client reports the tunnel up.
+func startInterop(t *testing.T, c interop) *interopEnv {
+	t.Helper()
+	e := &interopEnv{n: lab.NewNet(t), pki: lab.NewPKI(t), bin: lab.BuildOpenVPNGo(t), dir: t.TempDir()}
+	var sw, cw lab.Wrap
+	var cliWrap []string
+	switch c.wrap {
+	case "tls-auth":
+		k := lab.NewStaticKey(t)
+		sw.TLSAuth = k
+		cliWrap = []string{"tls-auth " + k + " 1"}
+	case "tls-crypt":
+		k := lab.NewStaticKey(t)
+		sw.TLSCrypt = k
+		cliWrap = []string{"tls-crypt " + k}
+	case "tls-crypt-v2":
+		sk := lab.NewTLSCryptV2ServerKey(t)
+		sw.TLSCryptV2 = sk
+		cliWrap = []string{"tls-crypt-v2 " + lab.NewTLSCryptV2ClientKey(t, sk, nil)}
+	}
+	_ = cw
+	extra := []string{"keepalive 2 10"}
+	if c.cipher != "" {
+		extra = append(extra, "data-ciphers "+c.cipher)
+	}
+	if c.auth != "" {
+		extra = append(extra, "auth "+c.auth)
+	}
+	extra = append(extra, c.srvOpts...)
+	proto := c.proto
+	srvConf := lab.OpenVPNServerConfig(lab.ServerOptions{
+		CA: e.pki.CA.CertFile, Cert: e.pki.Server(t), Proto: proto + "6", Wrap: sw, Extra: extra,
+	})
+	if c.topo == "net30" {
+		srvConf = strings.Replace(srvConf, "topology subnet", "topology net30", 1)
+	}
+	e.srv = lab.StartOpenVPN(t, e.n.Server, "server", srvConf)
+	e.srv.WaitLog(t, "Initialization Sequence Completed", lab.ReadyTimeout)
+
+	remote := e.n.Server.IPv4
+	if c.family == 6 {
+		remote = e.n.Server.IPv6
+	}
+	cert := e.pki.Client(t, "alice")
+	cli := []string{
+		"client",
+		"dev tun",
+		"proto " + c.proto,
+		"remote " + remote.String() + " 1194",
+		"nobind",
+		"ca " + e.pki.CA.CertFile,
+		"cert " + cert.CertFile,
+		"key " + cert.KeyFile,
+		"remote-cert-tls server",
+		"verb 4",
+	}
+	if c.cipher != "" {
+		cli = append(cli, "data-ciphers "+c.cipher)
+	}
+	if c.auth != "" {
+		cli = append(cli, "auth "+c.auth)
+	}
+	cli = append(cli, cliWrap...)
+	cli = append(cli, c.cliOpts...)
+	e.cliConf = filepath.Join(e.dir, "client.ovpn")
+	if err := os.WriteFile(e.cliConf, []byte(strings.Join(cli, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.cli = e.n.Client.Start(t, "openvpn-go", e.bin, "--config", e.cliConf)
+	e.cli.WaitLog(t, "Initialization Sequence Completed", lab.ReadyTimeout)
+	return e
+}
+
+func TestInteropBasic(t *testing.T) {
+	e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet"})
+	e.n.Client.Ping(t, lab.ServerTunIPv4, 3)
+	e.n.Client.Ping(t, lab.ServerTunIPv6, 3)
+	_ = netip.Addr{}
+}

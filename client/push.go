@@ -1,0 +1,253 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/openvpn-go/openvpn-go/config"
+	"github.com/openvpn-go/openvpn-go/control"
+	"github.com/openvpn-go/openvpn-go/datacrypto"
+	"github.com/openvpn-go/openvpn-go/dataplane"
+	"github.com/openvpn-go/openvpn-go/event"
+)
+
+// pushState accumulates a (possibly continued) PUSH_REPLY.
+type pushState struct {
+	p config.Pushed
+}
+
+// pushReply handles one PUSH_REPLY message.
+func (cn *conn) pushReply(msg string, now time.Time) (outcome, bool) {
+	c := cn.c
+	opts, err := config.ParsePushReply(msg)
+	if err != nil {
+		c.log.Warn(fmt.Sprintf("PUSH: bad PUSH_REPLY from the server: %v", err))
+		return outcome{}, false
+	}
+	if cn.connected {
+		// A later PUSH_REPLY (on renegotiation) only renews the auth-token.
+		var p config.Pushed
+		p.Apply(opts, cn.o.PushPolicy())
+		if p.AuthToken != "" {
+			c.auth.setToken(p.AuthToken, p.AuthTokenUser)
+			c.log.Info("PUSH: received a renewed auth-token")
+		}
+		return outcome{}, false
+	}
+	c.log.Info(fmt.Sprintf("PUSH: Received control message: '%s'", redactToken(msg)))
+	err = cn.push.p.Apply(opts, cn.o.PushPolicy())
+	for _, n := range cn.push.p.Notes {
+		c.log.Warn("Options error: " + n.String())
+	}
+	cn.push.p.Notes = nil
+	if err != nil {
+		c.log.Warn(fmt.Sprintf("OPTIONS ERROR: %v", err))
+		if errors.Is(err, config.ErrPushRejected) {
+			return outcome{reason: "pull-filter-reject", advance: true}, true
+		}
+		return outcome{reason: "push-error", advance: true}, true
+	}
+	if !cn.push.p.Complete() {
+		return outcome{}, false
+	}
+	if err := cn.applyPush(now); err != nil {
+		c.log.Warn(err.Error())
+		return outcome{reason: "push-error", advance: true}, true
+	}
+	return outcome{}, false
+}
+
+func redactToken(msg string) string {
+	var out []string
+	for _, o := range strings.Split(msg, ",") {
+		if strings.HasPrefix(strings.TrimSpace(o), "auth-token ") {
+			o = "auth-token SESS_ID"
+		}
+		out = append(out, o)
+	}
+	return strings.Join(out, ",")
+}
+
+// negotiateCipher picks the data cipher after the push (ssl_ncp.c
+// check_pull_client_ncp).
+func (cn *conn) negotiateCipher(p *config.Pushed) (string, error) {
+	fallback := cn.o.Data.Fallback
+	allowed := func(name string) bool {
+		return slices.Contains(cn.ciphers, name) || (fallback != "" && name == fallback)
+	}
+	if p.Cipher != "" {
+		name, err := datacrypto.Canonical(p.Cipher)
+		if err != nil {
+			return "", fmt.Errorf("client: the server pushed cipher %s, which openvpn-go does not support: %w", p.Cipher, err)
+		}
+		if !allowed(name) {
+			return "", fmt.Errorf("client: the server pushed cipher %s, which is not in data-ciphers %s (negotiated cipher not allowed)", name, strings.Join(cn.ciphers, ":"))
+		}
+		return name, nil
+	}
+	// Poor man's NCP: the server's OCC string names its cipher.
+	if km, ok := cn.sess.PeerKeyMethod(0); ok {
+		for _, f := range strings.Split(km.Options, ",") {
+			if name, ok := strings.CutPrefix(f, "cipher "); ok {
+				if n, err := datacrypto.Canonical(name); err == nil && allowed(n) {
+					return n, nil
+				}
+			}
+		}
+	}
+	if fallback != "" {
+		return datacrypto.Canonical(fallback)
+	}
+	return "", fmt.Errorf("%w: the server pushed no cipher and has none of data-ciphers; set data-ciphers-fallback to the server's cipher", errNoCipher)
+}
+
+// applyPush turns the complete push into keys, timers, the tunnel and
+// routes, and reports CONNECTED.
+func (cn *conn) applyPush(now time.Time) error {
+	c, o, p := cn.c, cn.o, &cn.push.p
+	cipher, err := cn.negotiateCipher(p)
+	if err != nil {
+		return err
+	}
+	auth := o.Data.Auth
+	suite, err := datacrypto.NewSuite(cipher, auth)
+	if err != nil {
+		return fmt.Errorf("client: data channel %s/%s: %w", cipher, auth, err)
+	}
+	cn.settings = negotiated{cipher: cipher, suite: suite, derive: control.DerivePRF}
+	if p.KeyDerivationEKM || p.TLSEKM {
+		cn.settings.derive = control.DeriveEKM
+	}
+	cn.ccExit = p.CCExit
+	if p.AuthToken != "" {
+		c.auth.setToken(p.AuthToken, p.AuthTokenUser)
+	}
+
+	// Data channel.
+	mode := compMode(o)
+	if p.CompressionSet {
+		mode = compModeOf(p.Compression)
+	}
+	set := dataplane.PeerSettings{
+		PeerID:      p.PeerID,
+		UseDataV2:   p.PeerIDSet,
+		Compression: mode,
+		BlockIPv6:   o.Routing.BlockIPv6 || p.BlockIPv6,
+	}
+	set.MSS = mssFor(o, cn.t, suite.Cipher(), suite.Auth().Size, set.UseDataV2, isV1Framing(mode))
+	cn.dp.Peer().Configure(set)
+	if err := cn.installKey(0); err != nil {
+		return fmt.Errorf("client: data channel keys: %w", err)
+	}
+	cn.keyStats = cn.dp.Peer().Stats()
+	peerID := "unset"
+	if p.PeerIDSet {
+		peerID = fmt.Sprint(p.PeerID)
+	}
+	c.log.Info(fmt.Sprintf("Data Channel: cipher '%s', peer-id: %s, key derivation: %v, compression: %v", cipher, peerID, cn.settings.derive, mode))
+
+	// Timers: pushed values replace the configured ones.
+	cn.ping = o.Timers.Ping
+	if p.PingSet {
+		cn.ping = p.Ping
+	}
+	if p.PingRecSet {
+		cn.pingRestart, cn.pingExit = p.PingRestart, p.PingExit
+	}
+	if p.ExplicitExitSet && !cn.link.Stream() {
+		cn.exitNotify = p.ExplicitExitNotify
+	}
+	if p.SessionTimeoutSet && p.SessionTimeout > 0 {
+		cn.sessionTimeout = now.Add(p.SessionTimeout)
+	}
+
+	// Tunnel device, addresses, routes.
+	c.setState(event.AssignIP, "", nil)
+	spec, env, err := cn.tunnelSpec()
+	if err != nil {
+		return err
+	}
+	dev, err := c.cfg.Tunnel.Up(cn.ctxTunnel(), spec)
+	if err != nil {
+		return fmt.Errorf("client: setting up the tunnel: %w", err)
+	}
+	cn.tunnelUp = true
+	name, _ := dev.Name()
+	c.log.Info(fmt.Sprintf("TUN/TAP device %s opened", name))
+	cn.dp.AttachTun(dev)
+	cn.env = env
+	cn.env.set("dev", name)
+	if err := cn.runUp(name, spec); err != nil {
+		return err
+	}
+	c.setState(event.AddRoutes, "", nil)
+	cn.connected = true
+	tun4, tun6 := spec.Addr4(), spec.Addr6()
+	c.setState(event.Connected, "SUCCESS", func(st *event.StateChange) {
+		st.TunIPv4, st.TunIPv6 = tun4, tun6
+		st.Remote, st.Local = cn.t.addr, cn.link.LocalAddr()
+	})
+	c.log.Info("Initialization Sequence Completed")
+	return nil
+}
+
+// mssFor computes the mssfix value after the push (mss.c
+// frame_calculate_mssfix): the largest TCP MSS whose packets, once
+// encapsulated, fit in mssfix bytes.
+func mssFor(o *config.Options, t target, ci datacrypto.CipherInfo, hmacLen int, v2, v1Framing bool) uint16 {
+	m := t.entry.MSSFix
+	if m.Max == 0 {
+		return 0
+	}
+	if m.Fixed {
+		return uint16(max(m.Max-40, 0))
+	}
+	overhead := 1
+	if v2 {
+		overhead = 4
+	}
+	tcp := strings.HasPrefix(t.network, "tcp")
+	if tcp {
+		overhead += 2
+	}
+	if ci.AEAD {
+		overhead += 4 + ci.TagSize
+	} else {
+		overhead += ci.IVSize + hmacLen
+	}
+	if m.MTU {
+		if t.addr.Addr().Is4() {
+			overhead += 20
+		} else {
+			overhead += 40
+		}
+		if tcp {
+			overhead += 20
+		} else {
+			overhead += 8
+		}
+	}
+	target := m.Max - overhead
+	payload := 40
+	if !ci.AEAD && ci.BlockSize > 1 {
+		target = target/ci.BlockSize*ci.BlockSize - 1
+		payload += 4 // packet-id inside the encryption
+	}
+	if v1Framing {
+		payload++
+	}
+	if t.entry.Fragment > 0 {
+		payload += 4
+	}
+	if o.Device.Type == config.DevTap {
+		payload += t.entry.TunMTUExtra
+	}
+	mss := target - payload
+	if mss <= 0 {
+		return 0
+	}
+	return uint16(mss)
+}
