@@ -2,11 +2,11 @@ package client_test
 
 import (
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openvpn-go/openvpn-go/internal/lab"
 )
@@ -113,9 +113,40 @@ func startInterop(t *testing.T, c interop) *interopEnv {
 	return e
 }
 
-func TestInteropBasic(t *testing.T) {
-	e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet"})
-	e.n.Client.Ping(t, lab.ServerTunIPv4, 3)
-	e.n.Client.Ping(t, lab.ServerTunIPv6, 3)
-	_ = netip.Addr{}
+// TestInteropMatrix connects openvpn-go to the reference openvpn 2.6 server
+// over every transport (UDP, TCP; IPv4 and IPv6 addresses), every
+// control-channel wrapping, and the data ciphers and topologies the issue
+// names, each case pinging the server's tunnel addresses over IPv4 and IPv6
+// and running a short iperf3.
+func TestInteropMatrix(t *testing.T) {
+	ciphers := []struct{ cipher, auth string }{{"AES-256-GCM", ""}, {"CHACHA20-POLY1305", ""}, {"AES-256-CBC", "SHA256"}}
+	wraps := []string{"none", "tls-auth", "tls-crypt", "tls-crypt-v2"}
+	var cases []interop
+	i := 0
+	for _, proto := range []string{"udp", "tcp"} {
+		for _, fam := range []int{4, 6} {
+			for _, w := range wraps {
+				c := ciphers[i%3]
+				topo := "subnet"
+				if (i/3)%2 == 1 {
+					topo = "net30"
+				}
+				cases = append(cases, interop{proto: proto, family: fam, wrap: w, cipher: c.cipher, auth: c.auth, topo: topo})
+				i++
+			}
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.name(), func(t *testing.T) {
+			t.Parallel()
+			e := startInterop(t, c)
+			e.n.Client.Ping(t, lab.ServerTunIPv4, 3)
+			e.n.Client.Ping(t, lab.ServerTunIPv6, 3)
+			r := lab.Iperf3(t, e.n.Client, e.n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: time.Second})
+			t.Logf("%s: iperf3 %.0f Mbit/s", c.name(), r.ReceivedBPS/1e6)
+			if !strings.Contains(e.srv.Log(), "Data Channel: cipher '"+c.cipher+"'") {
+				t.Errorf("server did not use %s:\n%s", c.cipher, e.srv.Tail(20))
+			}
+		})
+	}
 }
