@@ -23,6 +23,11 @@ type interop struct {
 	iperf   bool
 	srvOpts []string
 	cliOpts []string
+	// routed puts a router between client and server (the server is reached
+	// through a gateway, as on the internet).
+	routed bool
+	// beforeClient runs after the server is up, before the client starts.
+	beforeClient func(*interopEnv)
 }
 
 func (c interop) name() string {
@@ -37,13 +42,20 @@ type interopEnv struct {
 	srv     *lab.Proc
 	cli     *lab.Proc
 	cliConf string
+	srvConf string
+
+	routesBefore string
 }
 
 // startInterop starts the reference server and our client for c and waits
 // until the client reports the tunnel up.
 func startInterop(t *testing.T, c interop) *interopEnv {
 	t.Helper()
-	e := &interopEnv{n: lab.NewNet(t), pki: lab.NewPKI(t), bin: lab.BuildOpenVPNGo(t), dir: t.TempDir()}
+	var netOpts []lab.NetOption
+	if c.routed {
+		netOpts = append(netOpts, lab.Routed())
+	}
+	e := &interopEnv{n: lab.NewNet(t, netOpts...), pki: lab.NewPKI(t), bin: lab.BuildOpenVPNGo(t), dir: t.TempDir()}
 	var sw, cw lab.Wrap
 	var cliWrap []string
 	switch c.wrap {
@@ -76,6 +88,7 @@ func startInterop(t *testing.T, c interop) *interopEnv {
 	if c.topo == "net30" {
 		srvConf = strings.Replace(srvConf, "topology subnet", "topology net30", 1)
 	}
+	e.srvConf = srvConf
 	e.srv = lab.StartOpenVPN(t, e.n.Server, "server", srvConf)
 	e.srv.WaitLog(t, "Initialization Sequence Completed", lab.ReadyTimeout)
 
@@ -107,6 +120,9 @@ func startInterop(t *testing.T, c interop) *interopEnv {
 	e.cliConf = filepath.Join(e.dir, "client.ovpn")
 	if err := os.WriteFile(e.cliConf, []byte(strings.Join(cli, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	if c.beforeClient != nil {
+		c.beforeClient(e)
 	}
 	e.cli = e.n.Client.Start(t, "openvpn-go", e.bin, "--config", e.cliConf)
 	e.cli.WaitLog(t, "Initialization Sequence Completed", lab.ReadyTimeout)

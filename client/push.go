@@ -171,10 +171,17 @@ func (cn *conn) applyPush(now time.Time) error {
 		return err
 	}
 	dev, err := c.cfg.Tunnel.Up(cn.ctxTunnel(), spec)
+	cn.tunnelUp = true // whatever was applied is reverted by teardown
+	detail := "SUCCESS"
 	if err != nil {
-		return fmt.Errorf("client: setting up the tunnel: %w", err)
+		var re *RouteError
+		if dev == nil || !errors.As(err, &re) {
+			return fmt.Errorf("client: setting up the tunnel: %w", err)
+		}
+		// Like openvpn: the tunnel works, some routes are missing.
+		c.log.Warn(fmt.Sprintf("ERROR: %v", err))
+		detail = "ROUTE_ERROR"
 	}
-	cn.tunnelUp = true
 	name, _ := dev.Name()
 	c.log.Info(fmt.Sprintf("TUN/TAP device %s opened", name))
 	cn.dp.AttachTun(dev)
@@ -186,7 +193,7 @@ func (cn *conn) applyPush(now time.Time) error {
 	c.setState(event.AddRoutes, "", nil)
 	cn.connected = true
 	tun4, tun6 := spec.Addr4(), spec.Addr6()
-	c.setState(event.Connected, "SUCCESS", func(st *event.StateChange) {
+	c.setState(event.Connected, detail, func(st *event.StateChange) {
 		st.TunIPv4, st.TunIPv6 = tun4, tun6
 		st.Remote, st.Local = cn.t.addr, cn.link.LocalAddr()
 	})

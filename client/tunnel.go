@@ -22,7 +22,11 @@ import (
 // their own.
 type Tunnel interface {
 	// Up creates the device described by spec and applies spec.Net with
-	// spec.Net.Link set to the device's name.
+	// spec.Net.Link set to the device's name. If the device exists but part
+	// of the configuration failed (a route the kernel refused), Up returns
+	// the device and a *RouteError: the tunnel works, as with openvpn's
+	// ROUTE_ERROR. Any other error means there is no device; Down must still
+	// be called to revert what was applied.
 	Up(ctx context.Context, spec TunnelSpec) (tun.Device, error)
 	// Down reverts everything Up did (routes, addresses, the device).
 	Down() error
@@ -105,10 +109,17 @@ func (t *osTunnel) Up(ctx context.Context, spec TunnelSpec) (tun.Device, error) 
 	cfg := spec.Net
 	cfg.Link = name
 	if err := nc.Set(ctx, &cfg); err != nil {
-		return dev, err
+		return dev, &RouteError{Err: err}
 	}
 	return dev, nil
 }
+
+// RouteError reports that the tunnel is up but part of the host
+// configuration (usually a route) could not be applied.
+type RouteError struct{ Err error }
+
+func (e *RouteError) Error() string { return "route set-up: " + e.Err.Error() }
+func (e *RouteError) Unwrap() error { return e.Err }
 
 func (t *osTunnel) Down() error {
 	t.mu.Lock()
@@ -258,6 +269,10 @@ func (cn *conn) tunnelSpec() (TunnelSpec, *scriptEnv, error) {
 		if r.MetricSet {
 			m = r.Metric
 		}
+		rt := netconf.Route{Dst: dst.Masked(), Gateway: gw, Metric: m}
+		if strings.TrimSpace(r.Gateway) == "net_gateway" && netGW.Link != "" {
+			rt.Link = netGW.Link // outside the tunnel
+		}
 		n++
 		env.set(fmt.Sprintf("route_network_%d", n), dst.Addr().String())
 		env.set(fmt.Sprintf("route_netmask_%d", n), bitsMask(dst.Bits()).String())
@@ -265,10 +280,6 @@ func (cn *conn) tunnelSpec() (TunnelSpec, *scriptEnv, error) {
 			env.set(fmt.Sprintf("route_gateway_%d", n), gw.String())
 		}
 		env.set(fmt.Sprintf("route_metric_%d", n), fmt.Sprint(m))
-		rt := netconf.Route{Dst: dst.Masked(), Gateway: gw, Metric: m}
-		if gw == netGW.Gateway && netGW.Link != "" && gw.IsValid() {
-			rt.Link = netGW.Link
-		}
 		add(rt)
 	}
 	n6 := 0
