@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -127,6 +128,33 @@ func startInterop(t *testing.T, c interop) *interopEnv {
 	e.cli = e.n.Client.Start(t, "openvpn-go", e.bin, "--config", e.cliConf)
 	e.cli.WaitLog(t, "Initialization Sequence Completed", lab.ReadyTimeout)
 	return e
+}
+
+// TestInteropCompression: servers that still compress (comp-lzo, lz4-v2)
+// send compressed packets; openvpn-go decompresses them and sends
+// uncompressed framing back.
+func TestInteropCompression(t *testing.T) {
+	for _, c := range []struct{ name, opt string }{
+		{"comp-lzo", "comp-lzo yes"},
+		{"lz4-v2", "compress lz4-v2"},
+		{"lz4", "compress lz4"},
+		{"stub-v2", "compress stub-v2"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet",
+				srvOpts: []string{c.opt, "allow-compression yes", `push "` + c.opt + `"`}})
+			// Large, compressible pings: the server compresses them.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			out, err := e.n.Client.Run(ctx, "ping", "-n", "-q", "-c", "5", "-i", "0.2", "-s", "1200", "-p", "00", lab.ServerTunIPv4.String())
+			if err != nil || !strings.Contains(out, " 0% packet loss") {
+				t.Fatalf("ping: %v\n%s", err, out)
+			}
+			r := lab.Iperf3(t, e.n.Client, e.n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: time.Second, Reverse: true})
+			t.Logf("%s: iperf3 (server to client) %.0f Mbit/s", c.name, r.ReceivedBPS/1e6)
+		})
+	}
 }
 
 // TestInteropMatrix connects openvpn-go to the reference openvpn 2.6 server

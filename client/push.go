@@ -30,7 +30,7 @@ func (cn *conn) pushReply(msg string, now time.Time) (outcome, bool) {
 	if cn.connected {
 		// A later PUSH_REPLY (on renegotiation) only renews the auth-token.
 		var p config.Pushed
-		p.Apply(opts, cn.o.PushPolicy())
+		p.Apply(opts, cn.pushPolicy())
 		if p.AuthToken != "" {
 			c.auth.setToken(p.AuthToken, p.AuthTokenUser)
 			c.log.Info("PUSH: received a renewed auth-token")
@@ -38,7 +38,7 @@ func (cn *conn) pushReply(msg string, now time.Time) (outcome, bool) {
 		return outcome{}, false
 	}
 	c.log.Info(fmt.Sprintf("PUSH: Received control message: '%s'", redactToken(msg)))
-	err = cn.push.p.Apply(opts, cn.o.PushPolicy())
+	err = cn.push.p.Apply(opts, cn.pushPolicy())
 	for _, n := range cn.push.p.Notes {
 		c.log.Warn("Options error: " + n.String())
 	}
@@ -257,4 +257,17 @@ func mssFor(o *config.Options, t target, ci datacrypto.CipherInfo, hmacLen int, 
 		return 0
 	}
 	return uint16(mss)
+}
+
+// pushPolicy is the profile's push policy, except that real compression
+// pushed by a server is accepted as "asym": openvpn-go decompresses what the
+// server sends and never compresses what it sends, so the VORACLE class of
+// attacks does not apply, and old servers that push comp-lzo or lz4 work
+// (openvpn 2.6 would refuse the push with its default allow-compression no).
+func (cn *conn) pushPolicy() config.PushPolicy {
+	pol := cn.o.PushPolicy()
+	if pol.AllowCompression == config.AllowCompressionNo {
+		pol.AllowCompression = config.AllowCompressionAsym
+	}
+	return pol
 }

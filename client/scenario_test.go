@@ -2,7 +2,10 @@ package client_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	mrand "math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +14,8 @@ import (
 	"time"
 
 	"github.com/openvpn-go/openvpn-go/internal/lab"
+	"github.com/openvpn-go/openvpn-go/internal/pcap"
+	"golang.org/x/sys/unix"
 )
 
 // TestRenegotiationNoLoss: with reneg-sec 10 on the server, 40 seconds of
@@ -150,4 +155,94 @@ func routeTables(t *testing.T, ns *lab.NS) string {
 	t.Helper()
 	return ns.MustRun(t, "ip", "-4", "route", "show", "table", "all") + ns.MustRun(t, "ip", "-6", "route", "show", "table", "all") +
 		ns.MustRun(t, "ip", "addr", "show")
+}
+
+// TestHostileServer sends the client garbage, truncated, bit-flipped and
+// replayed packets from the server's address and port (spoofed with a raw
+// socket): the client must drop them all, keep its tunnel up and never
+// crash or reconnect.
+func TestHostileServer(t *testing.T) {
+	t.Parallel()
+	e := startInterop(t, interop{proto: "udp", family: 4, wrap: "none", topo: "subnet"})
+	// Capture real server→client packets to replay and mutate them.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	capFile := filepath.Join(t.TempDir(), "cap.pcap")
+	dump := e.n.Client.Start(t, "tcpdump", "tcpdump", "-Z", "root", "--immediate-mode", "-i", "eth0", "-U", "-w", capFile, "udp", "and", "src", "port", "1194")
+	dump.WaitLog(t, "listening on", 10*time.Second)
+	e.n.Client.Ping(t, lab.ServerTunIPv4, 5)
+	time.Sleep(200 * time.Millisecond) // let tcpdump write the last packets
+	dump.Stop()
+	pkts, err := pcap.ReadFile(capFile)
+	if err != nil || len(pkts) == 0 {
+		t.Fatalf("capture: %v (%d packets)", err, len(pkts))
+	}
+	// The client's port: the destination of the captured packets.
+	dst := pkts[0].Dst
+	src := pkts[0].Src
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	var bad [][]byte
+	for _, p := range pkts {
+		bad = append(bad, p.Data) // replayed as is
+		for i := 0; i < len(p.Data); i += 7 {
+			bad = append(bad, p.Data[:i]) // truncated
+		}
+		for i := 0; i < 20; i++ {
+			f := append([]byte(nil), p.Data...)
+			f[rng.IntN(len(f))] ^= byte(1 << rng.IntN(8))
+			bad = append(bad, f) // bit-flipped
+		}
+	}
+	for i := 0; i < 3000; i++ {
+		b := make([]byte, rng.IntN(1400))
+		for j := range b {
+			b[j] = byte(rng.UintN(256))
+		}
+		if len(b) > 0 && i%3 == 0 {
+			b[0] = byte(rng.IntN(12)) << 3 // a plausible opcode
+		}
+		bad = append(bad, b)
+	}
+	if err := spoofUDP4(e.n.Server, src, dst, bad); err != nil {
+		t.Fatal(err)
+	}
+	_ = ctx
+	// Still up, same session, traffic flows.
+	e.n.Client.Ping(t, lab.ServerTunIPv4, 3)
+	if exited, _ := e.cli.Exited(); exited {
+		t.Fatalf("client died:\n%s", e.cli.Tail(30))
+	}
+	if n := strings.Count(e.cli.Log(), "Initialization Sequence Completed"); n != 1 {
+		t.Fatalf("client reconnected (%d sessions):\n%s", n, e.cli.Tail(30))
+	}
+	t.Logf("sent %d hostile packets", len(bad))
+}
+
+// spoofUDP4 sends UDP payloads from src to dst with a raw socket inside ns
+// (so the source can be the server's own port).
+func spoofUDP4(ns *lab.NS, src, dst netip.AddrPort, payloads [][]byte) error {
+	return ns.Do(func() error {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		sa := &unix.SockaddrInet4{Addr: dst.Addr().As4()}
+		for _, p := range payloads {
+			pkt := make([]byte, 28+len(p))
+			pkt[0], pkt[8], pkt[9] = 0x45, 64, 17
+			binary.BigEndian.PutUint16(pkt[2:], uint16(len(pkt)))
+			s4, d4 := src.Addr().As4(), dst.Addr().As4()
+			copy(pkt[12:], s4[:])
+			copy(pkt[16:], d4[:])
+			binary.BigEndian.PutUint16(pkt[20:], src.Port())
+			binary.BigEndian.PutUint16(pkt[22:], dst.Port())
+			binary.BigEndian.PutUint16(pkt[24:], uint16(8+len(p)))
+			copy(pkt[28:], p) // UDP checksum 0: none
+			if err := unix.Sendto(fd, pkt, 0, sa); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
