@@ -157,6 +157,24 @@ func TestInteropCompression(t *testing.T) {
 	}
 }
 
+// TestInteropFragment: --fragment on both ends; large pings need several
+// fragments each way.
+func TestInteropFragment(t *testing.T) {
+	t.Parallel()
+	e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-auth", cipher: "AES-256-GCM", topo: "subnet",
+		srvOpts: []string{"fragment 600", "mssfix 0"}, cliOpts: []string{"fragment 600", "mssfix 0"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, size := range []string{"100", "1400", "3000"} {
+		out, err := e.n.Client.Run(ctx, "ping", "-n", "-q", "-c", "5", "-i", "0.2", "-s", size, lab.ServerTunIPv4.String())
+		if err != nil || !strings.Contains(out, " 0% packet loss") {
+			t.Fatalf("ping -s %s: %v\n%s", size, err, out)
+		}
+	}
+	r := lab.Iperf3(t, e.n.Client, e.n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: time.Second})
+	t.Logf("fragment 600: iperf3 %.0f Mbit/s", r.ReceivedBPS/1e6)
+}
+
 // TestInteropMatrix connects openvpn-go to the reference openvpn 2.6 server
 // over every transport (UDP, TCP; IPv4 and IPv6 addresses), every
 // control-channel wrapping, and the data ciphers and topologies the issue

@@ -14,6 +14,8 @@ import (
 	"github.com/openvpn-go/openvpn-go/event"
 )
 
+const fragmentHeaderLen = 4
+
 // pushState accumulates a (possibly continued) PUSH_REPLY.
 type pushState struct {
 	p config.Pushed
@@ -138,6 +140,23 @@ func (cn *conn) applyPush(now time.Time) error {
 		BlockIPv6:   o.Routing.BlockIPv6 || p.BlockIPv6,
 	}
 	set.MSS = mssFor(o, cn.t, suite.Cipher(), suite.Auth().Size, set.UseDataV2, isV1Framing(mode))
+	if ce := cn.t.entry; ce.Fragment > 0 && !cn.link.Stream() {
+		hdr := 1
+		if set.UseDataV2 {
+			hdr = 4
+		}
+		max := ce.Fragment - suite.MaxOverhead(hdr) - fragmentHeaderLen
+		if ce.FragmentMTU {
+			max -= 28
+			if cn.t.addr.Addr().Is6() {
+				max -= 20
+			}
+		}
+		if max < 64 {
+			return fmt.Errorf("client: fragment %d leaves no room for data after the headers", ce.Fragment)
+		}
+		set.Fragment = max
+	}
 	cn.dp.Peer().Configure(set)
 	if err := cn.installKey(0); err != nil {
 		return fmt.Errorf("client: data channel keys: %w", err)

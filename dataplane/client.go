@@ -247,12 +247,11 @@ func (c *Client) readTun(dev tun.Device) {
 			if set.MSS != 0 {
 				ippkt.MSSClamp(ip, set.MSS)
 			}
-			pkt, ok := p.seal(bufs[i], Offset, Offset+sizes[i])
-			if !ok {
-				continue
+			k := len(pkts)
+			pkts = p.sealOut(bufs[i], Offset, Offset+sizes[i], pkts)
+			for _, pkt := range pkts[k:] {
+				txBytes += uint64(len(pkt))
 			}
-			txBytes += uint64(len(pkt))
-			pkts = append(pkts, pkt)
 		}
 		p.tunTxBytes.Add(tunBytes)
 		if len(replies) > 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/openvpn-go/openvpn-go/comp"
 	"github.com/openvpn-go/openvpn-go/datacrypto"
+	"github.com/openvpn-go/openvpn-go/fragment"
 	"github.com/openvpn-go/openvpn-go/wire"
 )
 
@@ -40,6 +41,10 @@ type PeerSettings struct {
 	// BlockIPv6 answers outbound IPv6 packets with ICMPv6 unreachable
 	// instead of sending them (block-ipv6).
 	BlockIPv6 bool
+	// Fragment, if non-zero, enables OpenVPN's --fragment: the largest
+	// payload, in bytes, after the 4-byte fragment header of one data
+	// packet. Both peers must have fragment configured.
+	Fragment int
 }
 
 // keyset is the immutable snapshot the hot path reads.
@@ -83,6 +88,19 @@ type Peer struct {
 
 	// send transmits sealed packets to this peer; set by the engine.
 	send func(pkts [][]byte) error
+
+	// Fragmentation state, created on first use. fragOut belongs to the
+	// outbound goroutine, fragIn to the inbound one.
+	fragOut struct {
+		size int
+		sp    *fragment.Splitter
+		bufs  [][]byte
+		frags [fragment.MaxFrags][]byte
+	}
+	fragIn struct {
+		size int
+		re   *fragment.Reassembler
+	}
 }
 
 func newPeer() *Peer {
@@ -204,7 +222,8 @@ func (p *Peer) sendSpecial(payload []byte) error {
 }
 
 // seal frames and encrypts buf[start:end]; ok is false when the packet is
-// dropped (no key). The result aliases buf.
+// dropped (no key). The result aliases buf. A packet larger than the
+// fragment size is not handled here (see sealOut).
 func (p *Peer) seal(buf []byte, start, end int) ([]byte, bool) {
 	st := p.state.Load()
 	if st.send == nil {
@@ -214,12 +233,70 @@ func (p *Peer) seal(buf []byte, start, end int) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
+	if st.set.Fragment > 0 {
+		if e-s > st.set.Fragment || s < fragment.HeaderLen {
+			return nil, false
+		}
+		s -= fragment.HeaderLen
+		fragment.PutWhole(buf[s:])
+	}
 	// Seal wants the plaintext at buf[off:len(buf)] with tailroom in cap.
 	pkt, err := st.send.Seal(st.hdr, buf[:e], s)
 	if err != nil {
 		return nil, false
 	}
 	return pkt, true
+}
+
+// sealOut seals one outbound packet from the tun reader, appending the
+// resulting datagrams (one, or several fragments) to out. It must only be
+// called from the outbound goroutine.
+func (p *Peer) sealOut(buf []byte, start, end int, out [][]byte) [][]byte {
+	st := p.state.Load()
+	if st.set.Fragment == 0 || end-start+comp.MaxHeadroom+comp.MaxTailroom <= st.set.Fragment {
+		if pkt, ok := p.seal(buf, start, end); ok {
+			out = append(out, pkt)
+		}
+		return out
+	}
+	if st.send == nil {
+		return out
+	}
+	s, e, err := st.set.Compression.Frame(buf, start, end)
+	if err != nil {
+		return out
+	}
+	f := &p.fragOut
+	if f.size != st.set.Fragment || f.sp == nil {
+		sp, err := fragment.NewSplitter(st.set.Fragment, uint8(time.Now().UnixNano()))
+		if err != nil {
+			return out
+		}
+		f.size, f.sp = st.set.Fragment, sp
+		f.bufs = make([][]byte, fragment.MaxFrags)
+		for i := range f.bufs {
+			f.bufs[i] = make([]byte, 0, Offset+fragment.HeaderLen+st.set.Fragment+datacrypto.Tailroom)
+		}
+	}
+	// Split writes each fragment (header included) at the start of its
+	// buffer; seal them at Offset.
+	dst := f.frags[:]
+	for i := range dst {
+		dst[i] = f.bufs[i][Offset:Offset]
+	}
+	n, err := f.sp.Split(buf[s:e], dst)
+	if err != nil {
+		return out
+	}
+	for i := 0; i < n; i++ {
+		full := f.bufs[i][:Offset+len(dst[i])]
+		pkt, err := st.send.Seal(st.hdr, full, Offset)
+		if err != nil {
+			return out
+		}
+		out = append(out, pkt)
+	}
+	return out
 }
 
 // inbound result kinds.
@@ -250,6 +327,24 @@ func (p *Peer) open(pkt []byte, scratch []byte, now time.Time) ([]byte, int) {
 		return nil, rxAuthFailed
 	}
 	p.lastRecv.Store(now.UnixNano())
+	if st.set.Fragment > 0 {
+		f := &p.fragIn
+		if f.re == nil {
+			re, err := fragment.NewReassembler(decompressMax)
+			if err != nil {
+				return nil, rxDrop
+			}
+			f.re = re
+		}
+		payload, err = f.re.Incoming(payload, now)
+		if err != nil {
+			p.dropFraming.Add(1)
+			return nil, rxDrop
+		}
+		if payload == nil {
+			return nil, rxDrop // a fragment was stored
+		}
+	}
 	payload, err = st.set.Compression.Unframe(payload, scratch)
 	if err != nil {
 		p.dropFraming.Add(1)
