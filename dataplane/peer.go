@@ -92,7 +92,7 @@ type Peer struct {
 	// Fragmentation state, created on first use. fragOut belongs to the
 	// outbound goroutine, fragIn to the inbound one.
 	fragOut struct {
-		size int
+		size  int
 		sp    *fragment.Splitter
 		bufs  [][]byte
 		frags [fragment.MaxFrags][]byte
