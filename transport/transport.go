@@ -30,8 +30,9 @@ const MaxPacketSize = 1 << 16
 type Conn interface {
 	// ReadBatch reads at least one packet, blocking until one arrives, and at
 	// most len(bufs). Packet i is stored at the start of bufs[i] and its
-	// length in sizes[i]. A packet longer than its buffer is an error for
-	// streams and truncated-and-dropped for datagrams.
+	// length in sizes[i]; bufs is never reordered. A packet longer than its
+	// buffer is an error for streams, and for datagrams is dropped with
+	// sizes[i] = 0 (callers skip empty packets).
 	ReadBatch(bufs [][]byte, sizes []int) (n int, err error)
 	// WriteBatch sends the packets in order.
 	WriteBatch(pkts [][]byte) error
@@ -47,8 +48,8 @@ type Conn interface {
 
 // Message is one datagram of a PacketConn.
 type Message struct {
-	Buf  []byte         // read: buffer to fill; write: the packet
-	N    int            // read: bytes received
+	Buf  []byte         // read: buffer to fill (never swapped); write: the packet
+	N    int            // read: bytes received, 0 for a dropped datagram
 	Addr netip.AddrPort // read: source; write: destination
 }
 

@@ -95,19 +95,14 @@ func (u *udpConn) ReadBatch(bufs [][]byte, sizes []int) (int, error) {
 			}
 			return 0, err
 		}
-		k := 0
 		for i := 0; i < got; i++ {
+			sizes[i] = ms[i].N
 			if ms[i].Flags&unix.MSG_TRUNC != 0 {
-				continue
+				sizes[i] = 0 // too long for its buffer: dropped
 			}
-			if k != i {
-				bufs[k], bufs[i] = bufs[i], bufs[k]
-			}
-			sizes[k] = ms[i].N
-			k++
 		}
-		if k > 0 {
-			return k, nil
+		if got > 0 {
+			return got, nil
 		}
 	}
 }
@@ -231,22 +226,18 @@ func (u *udpPacketConn) ReadBatch(msgs []Message) (int, error) {
 			}
 			return 0, err
 		}
-		k := 0
 		for i := 0; i < got; i++ {
+			msgs[i].N = 0
 			ua, ok := ms[i].Addr.(*net.UDPAddr)
 			if !ok || ms[i].Flags&unix.MSG_TRUNC != 0 {
-				continue
+				continue // dropped: N stays 0
 			}
 			ap := ua.AddrPort()
-			if k != i {
-				msgs[k].Buf, msgs[i].Buf = msgs[i].Buf, msgs[k].Buf
-			}
-			msgs[k].N = ms[i].N
-			msgs[k].Addr = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-			k++
+			msgs[i].N = ms[i].N
+			msgs[i].Addr = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 		}
-		if k > 0 {
-			return k, nil
+		if got > 0 {
+			return got, nil
 		}
 	}
 }

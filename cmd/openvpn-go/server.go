@@ -2,17 +2,56 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/openvpn-go/openvpn-go/config"
+	"github.com/openvpn-go/openvpn-go/server"
 )
 
 var timeNow = time.Now
 
-// runServer runs a server configuration.
+// runServer runs a server configuration until SIGINT/SIGTERM; SIGHUP and
+// SIGUSR1 restart it (clients reconnect), as with openvpn.
 func runServer(ctx context.Context, cancel context.CancelFunc, opts *config.Options, log *slog.Logger, sigs chan os.Signal) int {
-	log.Error("server mode (mode server) is not implemented yet in this build")
-	return 1
+	for {
+		srv, err := server.New(server.Config{Options: opts, Logger: log})
+		if err != nil {
+			log.Error(err.Error())
+			return 1
+		}
+		rctx, rcancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- srv.Run(rctx) }()
+		restart := false
+	wait:
+		for {
+			select {
+			case s := <-sigs:
+				name := strings.ToUpper(strings.TrimPrefix(s.String(), "SIG"))
+				switch s {
+				case syscall.SIGHUP, syscall.SIGUSR1:
+					log.Info(fmt.Sprintf("SIG%s[hard,] received, process restarting", name))
+					restart = true
+				default:
+					log.Info(fmt.Sprintf("SIG%s[hard,] received, process exiting", name))
+				}
+				rcancel()
+			case err := <-done:
+				rcancel()
+				if err != nil {
+					log.Error(err.Error())
+					return 1
+				}
+				if restart {
+					break wait
+				}
+				return 0
+			}
+		}
+	}
 }
