@@ -117,6 +117,7 @@ type evaluator struct {
 	blocks    []connState
 	remotes   []remoteLine
 	entryRefs []connState // the entries behind Options.Connections
+	locals    []localLine // "local" lines outside <connection> blocks
 	// gwrap holds tls-auth/tls-crypt(-v2) written outside <connection>
 	// blocks; entries without their own take these.
 	gwrap struct{ tlsAuth, tlsCrypt, tlsCryptV2 *fileRef }
@@ -548,6 +549,24 @@ func (e *evaluator) buildConnections() {
 			loadRemote(&cs, r)
 			entries = append(entries, cs)
 		}
+	case len(e.locals) > 1 && (o.Mode == ModeServer || e.srv.anyMacro()):
+		// Several listeners (2.7's repeated "local"): one entry each.
+		for _, l := range e.locals {
+			cs := e.global
+			cs.c.Local = l.host
+			if l.portSet {
+				cs.c.LocalPort = l.port
+				cs.localPortDefined = true
+			}
+			if l.protoSet {
+				cs.c.Proto, cs.c.Family = l.proto, l.family
+			}
+			cs.c.File, cs.c.Line = l.at.File, l.at.Line
+			entries = append(entries, cs)
+		}
+	case len(e.locals) > 1:
+		e.d.errorf(e.locals[1].at, "local", "only a server can listen on several local addresses; keep one 'local' line")
+		entries = []connState{e.global}
 	default:
 		entries = []connState{e.global}
 	}
@@ -556,6 +575,17 @@ func (e *evaluator) buildConnections() {
 		o.Connections = append(o.Connections, entries[i].c)
 	}
 	e.entryRefs = entries
+}
+
+// localLine is one "local HOST [PORT [PROTO]]".
+type localLine struct {
+	host     string
+	port     uint16
+	portSet  bool
+	proto    Proto
+	family   Family
+	protoSet bool
+	at       Directive
 }
 
 func loadRemote(cs *connState, r remoteLine) {

@@ -39,12 +39,17 @@ func (o *Options) Summary() string {
 	}
 
 	if o.Mode == ModeServer || len(o.Connections) == 1 && o.Connections[0].Remote == "" {
-		c := o.Connections[0]
-		local := c.Local
-		if local == "" {
-			local = "*"
+		for i, c := range o.Connections {
+			local := c.Local
+			if local == "" {
+				local = "*"
+			}
+			if i == 0 {
+				line("listen", "%s:%d %s", local, c.LocalPort, ProtoName(c.Proto, c.Family))
+			} else {
+				more("%s:%d %s", local, c.LocalPort, ProtoName(c.Proto, c.Family))
+			}
 		}
-		line("listen", "%s:%d %s", local, c.LocalPort, ProtoName(c.Proto, c.Family))
 	} else {
 		for i, c := range o.Connections {
 			s := fmt.Sprintf("%s:%d %s", hostPort(c.Remote), c.RemotePort, ProtoName(c.Proto, c.Family))

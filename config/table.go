@@ -288,8 +288,39 @@ func buildTable() map[string]*optSpec {
 		e.cur.c.RemotePort = p
 		return nil
 	})
-	t["local"] = opt(1, 1, cg, "HOST", func(e *evaluator, d Directive) error {
-		e.cur.c.Local = d.Args[0]
+	// "local HOST [PORT [PROTO]]": 2.7 lets a server repeat it to listen
+	// on several sockets (UDP and TCP, several addresses); openvpn-go does
+	// the same. With one argument it is 2.6's local address.
+	t["local"] = opt(1, 3, cg, "HOST|* [PORT [PROTO]]", func(e *evaluator, d Directive) error {
+		l := localLine{host: d.Args[0], at: d}
+		if l.host == "*" {
+			l.host = ""
+		}
+		if len(d.Args) >= 2 {
+			p, err := parsePort(d.Args[1], true)
+			if err != nil {
+				return err
+			}
+			l.port, l.portSet = p, true
+		}
+		if len(d.Args) == 3 {
+			pr, f, ok := parseProto(d.Args[2])
+			if !ok {
+				return fmt.Errorf("unknown protocol %q (udp, udp4, udp6, tcp, tcp4, tcp6...)", d.Args[2])
+			}
+			l.proto, l.family, l.protoSet = pr, f, true
+		}
+		if e.cur == &e.global {
+			e.locals = append(e.locals, l)
+		}
+		e.cur.c.Local = l.host
+		if l.portSet {
+			e.cur.c.LocalPort = l.port
+			e.cur.localPortDefined = true
+		}
+		if l.protoSet {
+			e.cur.c.Proto, e.cur.c.Family = l.proto, l.family
+		}
 		return nil
 	})
 	t["bind"] = opt(0, 1, cg, "[ipv6only]", func(e *evaluator, d Directive) error {

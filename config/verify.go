@@ -284,7 +284,7 @@ func (e *evaluator) verifyEntry(c *Connection, cs *connState) {
 	if c.SocksProxy != nil && c.Proto == ProtoTCPServer {
 		e.d.errorf(at, "socks-proxy", "socks-proxy cannot be used in TCP server mode")
 	}
-	if c.Proto == ProtoTCPServer && len(o.Connections) > 1 {
+	if c.Proto == ProtoTCPServer && len(o.Connections) > 1 && c.Remote != "" {
 		e.d.errorf(at, "proto", "TCP server mode allows at most one remote")
 	}
 	if c.Proto == ProtoTCPServer && o.Client {
