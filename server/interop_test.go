@@ -66,3 +66,58 @@ func TestServerBasic(t *testing.T) {
 }
 
 func netipMust(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestThreeClients: three reference openvpn clients at once — UDP over
+// IPv4, UDP over IPv6 to the same dual-stack socket, and TCP on a second
+// listener. Each pings the server over IPv4 and IPv6 in the tunnel, they
+// reach each other with client-to-client, a subnet behind one client
+// (iroute) is reachable, and a client offering only AES-256-CBC gets it
+// while the others use AES-256-GCM.
+func TestThreeClients(t *testing.T) {
+	ccd := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(ccd, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("alice", "ifconfig-push 10.8.0.10 255.255.255.0\nifconfig-ipv6-push fd00:8::10/64\niroute 192.168.50.0 255.255.255.0\n")
+	write("bob", "ifconfig-push 10.8.0.11 255.255.255.0\nifconfig-ipv6-push fd00:8::11/64\n")
+	write("carol", "ifconfig-push 10.8.0.12 255.255.255.0\nifconfig-ipv6-push fd00:8::12/64\n")
+	e := startServer(t, "tls-crypt", "udp", []string{
+		"local * 1194 udp",
+		"local * 1194 tcp",
+		"client-to-client",
+		"client-config-dir " + ccd,
+		"route 192.168.50.0 255.255.255.0",
+		`push "route 192.168.50.0 255.255.255.0"`,
+		"data-ciphers AES-256-GCM:AES-128-GCM:AES-256-CBC",
+		"auth SHA256",
+	}, lab.Clients(3))
+	// A subnet behind alice.
+	e.n.Clients[0].MustRun(t, "ip", "addr", "add", "192.168.50.1/32", "dev", "lo")
+	alice := e.client(t, e.n.Clients[0], "alice", e.n.Server.IPv4.String(), "udp")
+	bob := e.client(t, e.n.Clients[1], "bob", e.n.Server.IPv6.String(), "udp")
+	carol := e.client(t, e.n.Clients[2], "carol", e.n.Server.IPv4.String(), "tcp", "data-ciphers AES-256-CBC", "auth SHA256")
+	for _, c := range e.n.Clients {
+		c.Ping(t, lab.ServerTunIPv4, 2)
+		c.Ping(t, lab.ServerTunIPv6, 2)
+	}
+	// client-to-client, both families.
+	e.n.Clients[0].Ping(t, netip.MustParseAddr("10.8.0.11"), 2)
+	e.n.Clients[1].Ping(t, netip.MustParseAddr("fd00:8::12"), 2)
+	e.n.Clients[2].Ping(t, netip.MustParseAddr("10.8.0.10"), 2)
+	// The subnet behind alice, from the server and from bob.
+	e.n.Server.Ping(t, netip.MustParseAddr("192.168.50.1"), 2)
+	e.n.Clients[1].Ping(t, netip.MustParseAddr("192.168.50.1"), 2)
+	for _, tc := range []struct {
+		p      *lab.Proc
+		cipher string
+	}{{alice, "AES-256-GCM"}, {bob, "AES-256-GCM"}, {carol, "AES-256-CBC"}} {
+		if !strings.Contains(tc.p.Log(), "Data Channel: cipher '"+tc.cipher+"'") {
+			t.Errorf("%s: not %s:\n%s", tc.p.Name, tc.cipher, tc.p.Tail(10))
+		}
+	}
+	if !strings.Contains(e.srv.Log(), "bob/[fd00:200::") {
+		t.Errorf("bob did not connect over IPv6:\n%s", e.srv.Tail(20))
+	}
+}
