@@ -2,10 +2,8 @@ package client_test
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	mrand "math/rand/v2"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/openvpn-go/openvpn-go/internal/lab"
 	"github.com/openvpn-go/openvpn-go/internal/pcap"
-	"golang.org/x/sys/unix"
 )
 
 // TestRenegotiationNoLoss: with reneg-sec 10 on the server, 40 seconds of
@@ -203,7 +200,7 @@ func TestHostileServer(t *testing.T) {
 		}
 		bad = append(bad, b)
 	}
-	if err := spoofUDP4(e.n.Server, src, dst, bad); err != nil {
+	if err := e.n.Server.SpoofUDP(src, dst, bad); err != nil {
 		t.Fatal(err)
 	}
 	_ = ctx
@@ -216,33 +213,4 @@ func TestHostileServer(t *testing.T) {
 		t.Fatalf("client reconnected (%d sessions):\n%s", n, e.cli.Tail(30))
 	}
 	t.Logf("sent %d hostile packets", len(bad))
-}
-
-// spoofUDP4 sends UDP payloads from src to dst with a raw socket inside ns
-// (so the source can be the server's own port).
-func spoofUDP4(ns *lab.NS, src, dst netip.AddrPort, payloads [][]byte) error {
-	return ns.Do(func() error {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		sa := &unix.SockaddrInet4{Addr: dst.Addr().As4()}
-		for _, p := range payloads {
-			pkt := make([]byte, 28+len(p))
-			pkt[0], pkt[8], pkt[9] = 0x45, 64, 17
-			binary.BigEndian.PutUint16(pkt[2:], uint16(len(pkt)))
-			s4, d4 := src.Addr().As4(), dst.Addr().As4()
-			copy(pkt[12:], s4[:])
-			copy(pkt[16:], d4[:])
-			binary.BigEndian.PutUint16(pkt[20:], src.Port())
-			binary.BigEndian.PutUint16(pkt[22:], dst.Port())
-			binary.BigEndian.PutUint16(pkt[24:], uint16(8+len(p)))
-			copy(pkt[28:], p) // UDP checksum 0: none
-			if err := unix.Sendto(fd, pkt, 0, sa); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }

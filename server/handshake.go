@@ -228,9 +228,11 @@ func (s *Server) newControl(pc transport.PacketConn, from netip.AddrPort, pkt []
 	default:
 		return
 	}
-	var info ctlwrap.ClientKeyInfo
-	var buf [2048]byte
-	plain, err := s.wrap.unwrapStateless(buf[:0], pkt, &info)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	info := &sc.info
+	info.Zero()
+	plain, err := s.wrap.unwrapStateless(sc.plain[:0], pkt, info)
 	if err != nil {
 		return
 	}
@@ -251,7 +253,7 @@ func (s *Server) newControl(pc transport.PacketConn, from netip.AddrPort, pkt []
 			if s.wrap.forceCookie {
 				return
 			}
-			s.admit(pc, from, wire.SessionID{}, p.SessionID, &info, pkt, false)
+			s.admit(pc, from, wire.SessionID{}, p.SessionID, info, pkt, false)
 			return
 		}
 		if !s.initialRate.allow(now) {
@@ -262,15 +264,14 @@ func (s *Server) newControl(pc transport.PacketConn, from netip.AddrPort, pkt []
 			NumAcks: 1, RemoteSessionID: p.SessionID,
 		}
 		if earlyNeg {
-			reply.Payload = wire.AppendEarlyNegFlags(nil, wire.EarlyNegFlagResendWKC)
+			reply.Payload = wire.AppendEarlyNegFlags(sc.tlv[:0], wire.EarlyNegFlagResendWKC)
 		}
-		var pbuf [128]byte
-		var wbuf [256]byte
-		out, err := s.wrap.wrapStateless(wbuf[:0], reply.Append(pbuf[:0]), &info, wire.WrapPID{ID: 1, Time: uint32(now.Unix())})
+		out, err := s.wrap.wrapStateless(sc.out[:0], reply.Append(sc.reply[:0]), info, wire.WrapPID{ID: 1, Time: uint32(now.Unix())})
 		if err != nil {
 			return
 		}
-		pc.WriteBatch([]transport.Message{{Buf: out, Addr: from}})
+		sc.msg[0] = transport.Message{Buf: out, Addr: from}
+		pc.WriteBatch(sc.msg[:])
 	default:
 		// The third packet: it must acknowledge our reset with the cookie.
 		if p.NumAcks == 0 {
@@ -287,9 +288,22 @@ func (s *Server) newControl(pc transport.PacketConn, from netip.AddrPort, pkt []
 		if !s.cookie.valid(now, from, p.SessionID, p.RemoteSessionID) {
 			return
 		}
-		s.admit(pc, from, p.RemoteSessionID, p.SessionID, &info, pkt, true)
+		s.admit(pc, from, p.RemoteSessionID, p.SessionID, info, pkt, true)
 	}
 }
+
+// scratch is the working memory of one stateless packet, pooled so that a
+// flood of spoofed packets allocates nothing.
+type scratch struct {
+	info  ctlwrap.ClientKeyInfo
+	plain [2048]byte
+	reply [128]byte
+	tlv   [8]byte
+	out   [512]byte
+	msg   [1]transport.Message
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // admit creates the instance of a new UDP client and hands it pkt.
 func (s *Server) admit(pc transport.PacketConn, from netip.AddrPort, cookie, clientSID wire.SessionID, info *ctlwrap.ClientKeyInfo, pkt []byte, stateless bool) {
