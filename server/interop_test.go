@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openvpn-go/openvpn-go/internal/lab"
 )
@@ -119,5 +121,74 @@ func TestThreeClients(t *testing.T) {
 	}
 	if !strings.Contains(e.srv.Log(), "bob/[fd00:200::") {
 		t.Errorf("bob did not connect over IPv6:\n%s", e.srv.Tail(20))
+	}
+}
+
+// TestServerMatrix: reference openvpn 2.6 clients against openvpn-go as the
+// server over UDP and TCP, IPv4 and IPv6 transport, every control-channel
+// wrapping, the three ciphers and both topologies.
+func TestServerMatrix(t *testing.T) {
+	ciphers := []struct{ cipher, auth string }{{"AES-256-GCM", ""}, {"CHACHA20-POLY1305", ""}, {"AES-256-CBC", "SHA256"}}
+	i := 0
+	for _, proto := range []string{"udp", "tcp"} {
+		for _, fam := range []int{4, 6} {
+			for _, w := range []string{"none", "tls-auth", "tls-crypt", "tls-crypt-v2"} {
+				c := ciphers[i%3]
+				topo := "subnet"
+				if (i/3)%2 == 1 {
+					topo = "net30"
+				}
+				i++
+				name := fmt.Sprintf("%s%d-%s-%s-%s", proto, fam, w, c.cipher, topo)
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					extra := []string{"data-ciphers " + c.cipher}
+					var cliExtra []string
+					cliExtra = append(cliExtra, "data-ciphers "+c.cipher)
+					if c.auth != "" {
+						extra = append(extra, "auth "+c.auth)
+						cliExtra = append(cliExtra, "auth "+c.auth)
+					}
+					if topo == "net30" {
+						extra = append(extra, "topology net30")
+					}
+					e := startServer(t, w, proto+"6", extra)
+					remote := e.n.Server.IPv4.String()
+					if fam == 6 {
+						remote = e.n.Server.IPv6.String()
+					}
+					cli := e.client(t, e.n.Client, "alice", remote, proto, cliExtra...)
+					e.n.Client.Ping(t, lab.ServerTunIPv4, 2)
+					e.n.Client.Ping(t, lab.ServerTunIPv6, 2)
+					r := lab.Iperf3(t, e.n.Client, e.n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: time.Second})
+					t.Logf("%s: iperf3 %.0f Mbit/s", name, r.ReceivedBPS/1e6)
+					if !strings.Contains(cli.Log(), "Data Channel: cipher '"+c.cipher+"'") {
+						t.Errorf("client did not use %s:\n%s", c.cipher, cli.Tail(10))
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestOwnClient: openvpn-go client against openvpn-go server.
+func TestOwnClient(t *testing.T) {
+	for _, proto := range []string{"udp", "tcp"} {
+		t.Run(proto, func(t *testing.T) {
+			t.Parallel()
+			e := startServer(t, "tls-crypt-v2", proto+"6", nil)
+			cert := e.pki.Client(t, "alice")
+			conf := strings.Join([]string{"client", "dev tun", "proto " + proto, "remote " + e.n.Server.IPv6.String() + " 1194",
+				"ca " + e.pki.CA.CertFile, "cert " + cert.CertFile, "key " + cert.KeyFile, "remote-cert-tls server",
+				"tls-crypt-v2 " + e.wrapCli.TLSCryptV2, "verb 3"}, "\n") + "\n"
+			f := filepath.Join(t.TempDir(), "client.ovpn")
+			os.WriteFile(f, []byte(conf), 0o600)
+			cli := e.n.Client.Start(t, "openvpn-go-client", e.bin, "--config", f)
+			cli.WaitLog(t, lab.ReadyPattern, lab.ReadyTimeout)
+			e.n.Client.Ping(t, lab.ServerTunIPv4, 2)
+			e.n.Client.Ping(t, lab.ServerTunIPv6, 2)
+			r := lab.Iperf3(t, e.n.Client, e.n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: time.Second})
+			t.Logf("openvpn-go <-> openvpn-go %s: iperf3 %.0f Mbit/s", proto, r.ReceivedBPS/1e6)
+		})
 	}
 }
