@@ -54,6 +54,9 @@ type Config struct {
 	// OnState is called for every state change, from the client's own
 	// goroutine; it must not block.
 	OnState func(event.StateChange)
+	// DisableEKM stops announcing TLS-EKM support (IV_PROTO bit 3), so the
+	// server derives data keys with the OpenVPN PRF, as 2.4/2.5 peers do.
+	DisableEKM bool
 }
 
 // CredentialsRequest says what is being asked for.
@@ -299,7 +302,8 @@ func (t target) String() string {
 	if t.addr.Addr().Is6() {
 		fam = "AF_INET6"
 	}
-	return fmt.Sprintf("[%s]%s", fam, t.addr)
+	// openvpn's print_sockaddr style: no brackets around IPv6 addresses.
+	return fmt.Sprintf("[%s]%s:%d", fam, t.addr.Addr(), t.addr.Port())
 }
 
 // remoteList iterates the connection entries and, for each, every address

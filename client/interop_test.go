@@ -27,6 +27,12 @@ type interop struct {
 	// routed puts a router between client and server (the server is reached
 	// through a gateway, as on the internet).
 	routed bool
+	// remote overrides the server address in the client's remote line.
+	remote string
+	// clientEnv is extra environment for the client process.
+	clientEnv []string
+	// noWait returns without waiting for the client's tunnel.
+	noWait bool
 	// beforeClient runs after the server is up, before the client starts.
 	beforeClient func(*interopEnv)
 }
@@ -93,16 +99,19 @@ func startInterop(t *testing.T, c interop) *interopEnv {
 	e.srv = lab.StartOpenVPN(t, e.n.Server, "server", srvConf)
 	e.srv.WaitLog(t, "Initialization Sequence Completed", lab.ReadyTimeout)
 
-	remote := e.n.Server.IPv4
+	remote := e.n.Server.IPv4.String()
 	if c.family == 6 {
-		remote = e.n.Server.IPv6
+		remote = e.n.Server.IPv6.String()
+	}
+	if c.remote != "" {
+		remote = c.remote
 	}
 	cert := e.pki.Client(t, "alice")
 	cli := []string{
 		"client",
 		"dev tun",
 		"proto " + c.proto,
-		"remote " + remote.String() + " 1194",
+		"remote " + remote + " 1194",
 		"nobind",
 		"ca " + e.pki.CA.CertFile,
 		"cert " + cert.CertFile,
@@ -125,8 +134,14 @@ func startInterop(t *testing.T, c interop) *interopEnv {
 	if c.beforeClient != nil {
 		c.beforeClient(e)
 	}
-	e.cli = e.n.Client.Start(t, "openvpn-go", e.bin, "--config", e.cliConf)
-	e.cli.WaitLog(t, "Initialization Sequence Completed", lab.ReadyTimeout)
+	if len(c.clientEnv) > 0 {
+		e.cli = e.n.Client.Start(t, "openvpn-go", "env", append(c.clientEnv, e.bin, "--config", e.cliConf)...)
+	} else {
+		e.cli = e.n.Client.Start(t, "openvpn-go", e.bin, "--config", e.cliConf)
+	}
+	if !c.noWait {
+		e.cli.WaitLog(t, "Initialization Sequence Completed", lab.ReadyTimeout)
+	}
 	return e
 }
 

@@ -36,7 +36,7 @@ const (
 // peerInfo builds the IV_ lines a 2.6 client sends (ssl.c push_peer_info),
 // in 2.6's order: VER, PLAT, TCPNL, MTU, NCP, CIPHERS, PROTO, compression,
 // then the push-peer-info extras and setenv'd IV_GUI_VER/IV_SSO/UV_*.
-func peerInfo(o *config.Options, ciphers []string) string {
+func peerInfo(o *config.Options, ciphers []string, noEKM bool) string {
 	var b strings.Builder
 	line := func(k, v string) { fmt.Fprintf(&b, "%s=%s\n", k, v) }
 	line("IV_VER", ProtocolVersion)
@@ -51,7 +51,11 @@ func peerInfo(o *config.Options, ciphers []string) string {
 		line("IV_NCP", "2")
 	}
 	line("IV_CIPHERS", strings.Join(ciphers, ":"))
-	line("IV_PROTO", fmt.Sprint(ivProto))
+	proto := ivProto
+	if noEKM {
+		proto &^= ivProtoTLSKeyExport
+	}
+	line("IV_PROTO", fmt.Sprint(proto))
 	b.Write(comp.AppendPeerInfo(nil, compAllow(o), compMode(o)))
 	var guiVer, sso string
 	var uv []string

@@ -116,7 +116,7 @@ func (c *Client) connect(ctx context.Context, t target) (res outcome) {
 		Options:       occString(o, t.entry, t.addr, transport.IsStream(t.network)),
 		ClientCredentials: func(kid wire.KeyID) (string, string, string) {
 			u, p := c.auth.credentials()
-			return u, p, peerInfo(o, cn.ciphers)
+			return u, p, peerInfo(o, cn.ciphers, c.cfg.DisableEKM)
 		},
 		Logger: c.log,
 	})

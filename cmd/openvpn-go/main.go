@@ -14,12 +14,27 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
 )
 
 // Version is the openvpn-go version; set with -ldflags "-X main.Version=...".
 var Version = "0.1.0-dev"
 
 func main() {
+	// OPENVPN_GO_CPUPROFILE=FILE writes a CPU profile (go tool pprof) until
+	// the process exits, for performance work; %p in FILE is the pid.
+	if f := os.Getenv("OPENVPN_GO_CPUPROFILE"); f != "" {
+		f = strings.ReplaceAll(f, "%p", strconv.Itoa(os.Getpid()))
+		if out, err := os.Create(f); err == nil {
+			pprof.StartCPUProfile(out)
+			code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+			pprof.StopCPUProfile()
+			out.Close()
+			os.Exit(code)
+		}
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -50,6 +50,8 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			Options:     opts,
 			Logger:      log,
 			Credentials: terminalCredentials(stdin, stderr),
+			// For testing against servers without TLS-EKM (2.4/2.5).
+			DisableEKM: os.Getenv("OPENVPN_GO_DISABLE_EKM") == "1",
 		})
 		if err != nil {
 			log.Error(err.Error())

@@ -15,12 +15,12 @@ const module = "github.com/openvpn-go/openvpn-go"
 var layer = map[string]int{
 	"wire": 0, "replay": 0, "keys": 0, "config": 0, "event": 0, "ippool": 0,
 	"netconf": 0, "comp": 0, "fragment": 0, "ippkt": 0, "internal/bufpool": 0, "authtoken": 0,
-	"ctlwrap": 1, "tlsconf": 1, "reliable": 1, "datacrypto": 1, "transport": 1, "tun": 1,
+	"ctlwrap": 1, "tlsconf": 1, "reliable": 1, "datacrypto": 1, "transport": 1, "tun": 1, "hook": 1, "pki": 1,
 	"control": 2, "dataplane": 2,
 	"client": 3, "server": 3, "mgmt": 3,
 	"cmd/openvpn-go": 4,
 	// Test support: may import the library, never the command.
-	"internal/lab": 3, "internal/pcap": 1, "internal/vectors": 0, "internal/deps": 0,
+	"internal/lab": 3, "internal/bench": 4, "internal/pcap": 1, "internal/vectors": 0, "internal/deps": 0,
 }
 
 // Packages that work on bytes only.

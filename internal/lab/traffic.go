@@ -74,6 +74,9 @@ type IperfOptions struct {
 	Streams int
 	// Port the server listens on (default 5201).
 	Port int
+	// Length is the size of each write (UDP: the datagram payload, -l);
+	// 0 keeps iperf3's default.
+	Length int
 }
 
 // IperfResult is what iperf3 measured, as reported by the client's JSON.
@@ -85,6 +88,8 @@ type IperfResult struct {
 	Retransmits int
 	// LostPercent is the UDP datagram loss.
 	LostPercent float64
+	// ReceivedPackets is the number of UDP datagrams the server received.
+	ReceivedPackets float64
 }
 
 // Iperf3 runs an iperf3 server in srv and a client in cli that connects to
@@ -120,6 +125,9 @@ func Iperf3(t testing.TB, cli, srv *NS, addr netip.Addr, o IperfOptions) IperfRe
 	if o.Streams > 1 {
 		args = append(args, "-P", strconv.Itoa(o.Streams))
 	}
+	if o.Length > 0 {
+		args = append(args, "-l", strconv.Itoa(o.Length))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.Duration+30*time.Second)
 	defer cancel()
 	out, runErr := cli.Command(ctx, "iperf3", args...).Output()
@@ -135,6 +143,7 @@ type iperfSum struct {
 	BitsPerSecond float64 `json:"bits_per_second"`
 	Retransmits   int     `json:"retransmits"`
 	Packets       int     `json:"packets"`
+	LostPackets   int     `json:"lost_packets"`
 	LostPercent   float64 `json:"lost_percent"`
 }
 
@@ -163,6 +172,7 @@ func parseIperf(b []byte) (IperfResult, error) {
 	e := j.End
 	if e.Sum != nil { // UDP
 		r.SentBPS, r.ReceivedBPS, r.LostPercent = e.Sum.BitsPerSecond, e.Sum.BitsPerSecond, e.Sum.LostPercent
+		r.ReceivedPackets = float64(e.Sum.Packets - e.Sum.LostPackets)
 	}
 	if e.SumSent != nil {
 		r.SentBPS, r.Retransmits = e.SumSent.BitsPerSecond, e.SumSent.Retransmits
@@ -171,6 +181,7 @@ func parseIperf(b []byte) (IperfResult, error) {
 		r.ReceivedBPS = e.SumReceived.BitsPerSecond
 		if e.Sum != nil && e.SumReceived.Packets > 0 {
 			r.LostPercent = e.SumReceived.LostPercent
+			r.ReceivedPackets = float64(e.SumReceived.Packets - e.SumReceived.LostPackets)
 		}
 	}
 	if e.Sum == nil && e.SumSent == nil && e.SumReceived == nil {

@@ -1,0 +1,137 @@
+package client_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openvpn-go/openvpn-go/internal/lab"
+)
+
+// TestClientFeatures covers client behaviour beyond the interop matrix,
+// each against the reference openvpn 2.6 server.
+func TestClientFeatures(t *testing.T) {
+	t.Run("prf-keys", func(t *testing.T) {
+		t.Parallel()
+		// Without IV_PROTO bit 3 the 2.6 server derives keys with the OpenVPN
+		// PRF (as with 2.4/2.5 peers); our PRF must match its.
+		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-auth", topo: "subnet", clientEnv: []string{"OPENVPN_GO_DISABLE_EKM=1"}})
+		e.n.Client.Ping(t, lab.ServerTunIPv4, 3)
+		if !strings.Contains(e.cli.Log(), "key derivation: OpenVPN PRF") {
+			t.Fatalf("EKM was used:\n%s", e.cli.Tail(20))
+		}
+	})
+	t.Run("dual-stack-fallback", func(t *testing.T) {
+		t.Parallel()
+		// vpn.test resolves to a dead IPv4 address (first in RFC 6724 order:
+		// IPv4 is preferred over ULA IPv6) and to the server's IPv6 address:
+		// after server-poll-timeout the client must try the next address.
+		dead := e4(t)
+		e := startInterop(t, interop{proto: "udp", family: 6, wrap: "tls-crypt", topo: "subnet",
+			remote: "vpn.test", cliOpts: []string{"connect-retry 1", "server-poll-timeout 3"},
+			beforeClient: func(e *interopEnv) {
+				hosts(t, e.n.Client, dead+" vpn.test\n"+e.n.Server.IPv6.String()+" vpn.test\n")
+			}})
+		e.n.Client.Ping(t, lab.ServerTunIPv4, 2)
+		log := e.cli.Log()
+		i4, i6 := strings.Index(log, "link remote: [AF_INET]"+dead), strings.Index(log, "link remote: [AF_INET6]"+e.n.Server.IPv6.String())
+		if i4 < 0 || i6 < 0 || i4 > i6 {
+			t.Fatalf("addresses not tried in order:\n%s", log)
+		}
+	})
+	t.Run("auth-failed-exits", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		script := filepath.Join(dir, "deny.sh")
+		os.WriteFile(script, []byte("#!/bin/sh\nexit 1\n"), 0o755)
+		creds := filepath.Join(dir, "creds")
+		os.WriteFile(creds, []byte("alice\nwrong\n"), 0o600)
+		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "none", topo: "subnet", noWait: true,
+			srvOpts: []string{"script-security 2", "auth-user-pass-verify " + script + " via-file"},
+			cliOpts: []string{"auth-user-pass " + creds}})
+		if err := e.cli.Wait(30 * time.Second); err == nil {
+			t.Fatal("client exited with status 0 after AUTH_FAILED")
+		}
+		if !strings.Contains(e.cli.Log(), "AUTH_FAILED") {
+			t.Fatalf("no AUTH_FAILED in the log:\n%s", e.cli.Tail(20))
+		}
+	})
+	t.Run("block-ipv6", func(t *testing.T) {
+		t.Parallel()
+		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet",
+			srvOpts: []string{`push "block-ipv6"`}})
+		e.n.Client.Ping(t, lab.ServerTunIPv4, 2)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		out, err := e.n.Client.Run(ctx, "ping", "-c", "1", "-W", "2", lab.ServerTunIPv6.String())
+		if err == nil || !strings.Contains(out, "Destination unreachable") {
+			t.Fatalf("IPv6 not blocked with an ICMPv6 error (err %v):\n%s", err, out)
+		}
+	})
+	t.Run("up-script-env", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		dump := filepath.Join(dir, "env")
+		script := filepath.Join(dir, "up.sh")
+		os.WriteFile(script, []byte("#!/bin/sh\nenv > "+dump+"\necho \"args: $*\" >> "+dump+"\n"), 0o755)
+		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet",
+			srvOpts: []string{`push "dhcp-option DNS 10.8.0.1"`, `push "dhcp-option DOMAIN corp.example"`,
+				`push "route 192.168.77.0 255.255.255.0"`},
+			cliOpts: []string{"script-security 2", "up " + script}})
+		b, err := os.ReadFile(dump)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := string(b)
+		for _, want := range []string{"foreign_option_1=dhcp-option DNS 10.8.0.1", "foreign_option_2=dhcp-option DOMAIN corp.example",
+			"script_type=up", "dev=tun", "ifconfig_local=10.8.0.2", "ifconfig_netmask=255.255.255.0",
+			"route_network_1=192.168.77.0", "route_netmask_1=255.255.255.0", "route_vpn_gateway=10.8.0.1",
+			"trusted_ip=" + e.n.Server.IPv4.String(), "common_name=server", "args: tun"} {
+			if !strings.Contains(env, want) {
+				t.Errorf("up script environment lacks %q", want)
+			}
+		}
+		if t.Failed() {
+			t.Log(env)
+		}
+	})
+	t.Run("pull-filter", func(t *testing.T) {
+		t.Parallel()
+		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet",
+			srvOpts: []string{`push "route 192.168.77.0 255.255.255.0"`, `push "route 192.168.78.0 255.255.255.0"`},
+			cliOpts: []string{`pull-filter ignore "route 192.168.78."`}})
+		if out := e.n.Client.MustRun(t, "ip", "route", "get", "192.168.77.1"); !strings.Contains(out, "dev tun") {
+			t.Errorf("accepted route missing: %s", out)
+		}
+		// Filtered: not routed into the tunnel (there is no other route).
+		if out, _ := e.n.Client.Run(context.Background(), "ip", "route", "get", "192.168.78.1"); strings.Contains(out, "dev tun") {
+			t.Errorf("filtered route installed: %s", out)
+		}
+	})
+	t.Run("explicit-exit-notify", func(t *testing.T) {
+		t.Parallel()
+		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet",
+			cliOpts: []string{"explicit-exit-notify 1"}})
+		e.cli.Stop()
+		e.srv.WaitLog(t, "exit message received|remote-exit", 10*time.Second)
+	})
+}
+
+// hosts gives a namespace its own /etc/hosts (ip netns exec bind-mounts
+// /etc/netns/NAME/hosts over /etc/hosts).
+func hosts(t *testing.T, ns *lab.NS, content string) {
+	dir := filepath.Join("/etc/netns", ns.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// e4 is an address on the lab's IPv4 link where nobody answers.
+func e4(t *testing.T) string { return "10.200.0.99" }

@@ -1,0 +1,200 @@
+// Package bench is `make bench`: it measures openvpn-go against the
+// reference openvpn 2.6 on this machine, in network namespaces, and prints
+// one table. It is a benchmark, not a test: it runs only with
+// OPENVPN_GO_BENCH=1 (make bench sets it).
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/openvpn-go/openvpn-go/internal/lab"
+)
+
+type impl string
+
+const (
+	openvpn   impl = "openvpn"
+	openvpnGo impl = "openvpn-go"
+)
+
+type pair struct {
+	name           string
+	client, server impl
+}
+
+var pairs = []pair{
+	{"(1) openvpn <-> openvpn", openvpn, openvpn},
+	{"(2) openvpn-go <-> openvpn-go", openvpnGo, openvpnGo},
+	{"(3) openvpn-go client -> openvpn server", openvpnGo, openvpn},
+	{"(4) openvpn client -> openvpn-go server", openvpn, openvpnGo},
+}
+
+type result struct {
+	tcp1, tcp4     float64 // Mbit/s
+	pps64, pps1400 float64 // received packets per second
+	cpuPerGB       float64 // CPU seconds of both VPN processes per GB moved
+	err            error
+}
+
+func TestBench(t *testing.T) {
+	if os.Getenv("OPENVPN_GO_BENCH") == "" {
+		t.Skip("a benchmark, not a test: run it with `make bench` (OPENVPN_GO_BENCH=1)")
+	}
+	dur := 5 * time.Second
+	if d, err := time.ParseDuration(os.Getenv("OPENVPN_GO_BENCH_DURATION")); err == nil {
+		dur = d
+	}
+	ciphers := []string{"AES-256-GCM", "CHACHA20-POLY1305"}
+	protos := []string{"udp", "tcp"}
+	if s := os.Getenv("OPENVPN_GO_BENCH_QUICK"); s != "" {
+		ciphers, protos = ciphers[:1], protos[:1]
+	}
+	type key struct {
+		p             pair
+		cipher, proto string
+	}
+	results := map[key]result{}
+	var order []key
+	for _, proto := range protos {
+		for _, cipher := range ciphers {
+			for i, p := range pairs {
+				if only := os.Getenv("OPENVPN_GO_BENCH_PAIRS"); only != "" && !strings.Contains(only, strconv.Itoa(i+1)) {
+					continue
+				}
+				k := key{p, cipher, proto}
+				order = append(order, k)
+				t.Run(fmt.Sprintf("%s-%s-%s-%s", proto, cipher, p.client, p.server), func(t *testing.T) {
+					results[k] = measure(t, p, cipher, proto, dur)
+				})
+			}
+		}
+	}
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "transport\tcipher\tpair\tTCP 1 stream Mbit/s\t×(1)\tTCP 4 streams Mbit/s\t×(1)\tUDP 64 B kpps\tUDP 1400 B kpps\tCPU s/GB\t\n")
+	for _, k := range order {
+		r := results[k]
+		base := results[key{pairs[0], k.cipher, k.proto}]
+		if r.err != nil {
+			fmt.Fprintf(w, "%s\t%s\t%s\terror: %v\t\t\t\t\t\t\t\n", k.proto, k.cipher, k.p.name, r.err)
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%.0f\t%s\t%.0f\t%s\t%.0f\t%.0f\t%.1f\t\n", k.proto, k.cipher, k.p.name,
+			r.tcp1, ratio(r.tcp1, base.tcp1), r.tcp4, ratio(r.tcp4, base.tcp4), r.pps64/1e3, r.pps1400/1e3, r.cpuPerGB)
+	}
+	w.Flush()
+	fmt.Printf("\nmachine: %s, %d CPUs, %s; openvpn: %s\n%s\n", cpuModel(), runtime.NumCPU(), kernel(), openvpnVersion(), b.String())
+	if out := os.Getenv("OPENVPN_GO_BENCH_OUT"); out != "" {
+		os.WriteFile(out, []byte(fmt.Sprintf("machine: %s, %d CPUs, %s; openvpn: %s\n\n%s", cpuModel(), runtime.NumCPU(), kernel(), openvpnVersion(), b.String())), 0o644)
+	}
+}
+
+func ratio(v, base float64) string {
+	if base == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v/base)
+}
+
+// measure runs one configuration.
+func measure(t *testing.T, p pair, cipher, proto string, dur time.Duration) (res result) {
+	n := lab.NewNet(t)
+	pki := lab.NewPKI(t)
+	bin := lab.BuildOpenVPNGo(t)
+	dir := t.TempDir()
+	w := lab.Wrap{TLSCrypt: lab.NewStaticKey(t)}
+	common := []string{"data-ciphers " + cipher, "tun-mtu 1500", "sndbuf 0", "rcvbuf 0"}
+	srvConf := lab.OpenVPNServerConfig(lab.ServerOptions{CA: pki.CA.CertFile, Cert: pki.Server(t), Proto: proto + "6", Wrap: w,
+		Extra: append([]string{"keepalive 10 60"}, common...)})
+	cliConf := lab.OpenVPNClientConfig(lab.ClientOptions{CA: pki.CA.CertFile, Cert: pki.Client(t, "bench"), Remote: n.Server.IPv4, Proto: proto, Wrap: w, Extra: common})
+	start := func(ns *lab.NS, name string, im impl, conf string) *lab.Proc {
+		if im == openvpn {
+			return lab.StartOpenVPN(t, ns, name, conf)
+		}
+		f := filepath.Join(dir, name+".conf")
+		os.WriteFile(f, []byte(conf), 0o600)
+		return ns.Start(t, name, bin, "--config", f)
+	}
+	srv := start(n.Server, "server", p.server, srvConf)
+	srv.WaitLog(t, lab.ReadyPattern, lab.ReadyTimeout)
+	cli := start(n.Client, "client", p.client, cliConf)
+	cli.WaitLog(t, lab.ReadyPattern, lab.ReadyTimeout)
+	n.Client.Ping(t, lab.ServerTunIPv4, 2)
+
+	cpu0 := cpuSeconds(srv.Pid()) + cpuSeconds(cli.Pid())
+	r := lab.Iperf3(t, n.Client, n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: dur})
+	cpu1 := cpuSeconds(srv.Pid()) + cpuSeconds(cli.Pid())
+	res.tcp1 = r.ReceivedBPS / 1e6
+	if gb := r.ReceivedBPS * dur.Seconds() / 8 / 1e9; gb > 0 {
+		res.cpuPerGB = (cpu1 - cpu0) / gb
+	}
+	r = lab.Iperf3(t, n.Client, n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: dur, Streams: 4, Port: 5202})
+	res.tcp4 = r.ReceivedBPS / 1e6
+	for _, sz := range []int{64, 1400} {
+		r := lab.Iperf3(t, n.Client, n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: dur, UDP: true, Bitrate: "0", Length: sz, Port: 5203 + sz})
+		pps := r.ReceivedPackets / dur.Seconds()
+		if sz == 64 {
+			res.pps64 = pps
+		} else {
+			res.pps1400 = pps
+		}
+	}
+	t.Logf("%s %s %s: %+v", proto, cipher, p.name, res)
+	return res
+}
+
+// cpuSeconds returns a process's user+system CPU time.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+func kernel() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return "Linux " + strings.TrimSpace(string(b))
+}
+
+func openvpnVersion() string {
+	out, err := exec.CommandContext(context.Background(), "openvpn", "--version").Output()
+	if err != nil {
+		return "?"
+	}
+	l, _, _ := strings.Cut(string(out), "\n")
+	return l
+}
