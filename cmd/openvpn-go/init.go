@@ -277,10 +277,6 @@ func runInit(o *initOptions) ([]created, error) {
 			os.Remove(o.dir) // only if still empty
 		}
 	}()
-	if err := os.Chmod(stage, 0o755); err != nil {
-		return nil, fmt.Errorf("staging directory: %w", err)
-	}
-
 	ca, err := pki.Create(filepath.Join(stage, pkiDirName), pki.Options{KeyType: o.keyType})
 	if err != nil {
 		return nil, fmt.Errorf("creating the certificate authority: %w", err)
@@ -784,6 +780,11 @@ func makeClientProfile(dir, name, remote, out string, force bool, stdout, stderr
 	if res.file != "-" {
 		if _, err := os.Lstat(res.file); err == nil && !force {
 			return nil, fmt.Errorf("%s already exists: pass --force to issue a new certificate for %s and overwrite it, or --out to write elsewhere", res.file, name)
+		}
+		if out != "" {
+			if st, err := os.Stat(filepath.Dir(res.file)); err != nil || !st.IsDir() {
+				return nil, fmt.Errorf("--out %s: the directory %s does not exist: create it first", out, filepath.Dir(res.file))
+			}
 		}
 	}
 

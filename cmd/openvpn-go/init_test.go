@@ -533,9 +533,14 @@ func TestClientProfile(t *testing.T) {
 		{dir, "erin", "--remote", "bad host"},
 		{dir, "erin", "--remote", "h:0"},
 		{t.TempDir(), "erin", "--remote", "h"},
+		{dir, "erin", "--remote", "h", "--out", "/nonexistent/erin.ovpn"},
 	} {
+		before := index()
 		if rc, _, errs := runCmd(t, cmdClientProfile, args...); rc == 0 || errs == "" {
 			t.Errorf("client-profile %v: exit %d %q", args, rc, errs)
+		}
+		if !bytes.Equal(before, index()) {
+			t.Errorf("client-profile %v failed but changed the index", args)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "clients", "erin.ovpn")); err == nil {
@@ -593,6 +598,27 @@ func TestRevoke(t *testing.T) {
 	}
 	if rc, _, _ := runCmd(t, cmdRevoke, dir); rc != 2 {
 		t.Errorf("usage: exit %d", rc)
+	}
+}
+
+// TestSubcommandsWired checks that main's switch reaches the commands.
+func TestSubcommandsWired(t *testing.T) {
+	for _, tc := range []struct{ cmd, usage string }{
+		{"init", "usage: openvpn-go init DIR"},
+		{"client-profile", "usage: openvpn-go client-profile DIR NAME"},
+		{"revoke", "usage: openvpn-go revoke DIR NAME"},
+	} {
+		var out, errb bytes.Buffer
+		if rc := run([]string{tc.cmd}, strings.NewReader(""), &out, &errb); rc != 2 || !strings.Contains(errb.String(), tc.usage) {
+			t.Errorf("openvpn-go %s: exit %d, stderr %q", tc.cmd, rc, errb.String())
+		}
+	}
+	var out bytes.Buffer
+	run([]string{"help"}, strings.NewReader(""), &out, io.Discard)
+	for _, c := range []string{"init DIR", "client-profile DIR NAME", "revoke DIR NAME"} {
+		if !strings.Contains(out.String(), c) {
+			t.Errorf("help does not mention %q", c)
+		}
 	}
 }
 
@@ -675,10 +701,14 @@ type labCase struct {
 // server's tunnel addresses over IPv4 and IPv6. Then bob is revoked and can
 // no longer connect.
 func TestInitLab(t *testing.T) {
+	tcpInit := []string{"--proto", "tcp", "--port", "443", "--network", "10.9.0.0/24", "--network6", "fd00:9::/64", "--key-type", "rsa"}
 	for _, c := range []labCase{
 		{name: "udp-openvpn", server: "openvpn", revoke: true},
-		{name: "tcp-openvpn", server: "openvpn", initArgs: []string{"--proto", "tcp", "--port", "443",
-			"--network", "10.9.0.0/24", "--network6", "fd00:9::/64", "--key-type", "rsa"}},
+		{name: "tcp-openvpn", server: "openvpn", initArgs: tcpInit},
+		// TODO(revoke: true) once openvpn-go's server reads crl-verify again
+		// for new connections, as openvpn 2.6 does (tlsconf parses it once).
+		{name: "udp-openvpn-go", server: "openvpn-go"},
+		{name: "tcp-openvpn-go", server: "openvpn-go", initArgs: tcpInit},
 	} {
 		t.Run(c.name, func(t *testing.T) { runLabCase(t, c) })
 	}
@@ -777,11 +807,9 @@ func runLabCase(t *testing.T, c labCase) {
 		}
 		// The running server reads the new CRL for the next connection.
 		bob2 := lab.StartOpenVPN(t, n.Clients[1], "bob-again", bobConf)
-		if c.server == "openvpn" {
-			srv.WaitLog(t, `VERIFY ERROR: depth=0, error=certificate revoked: CN=bob`, lab.ReadyTimeout)
-		} else {
-			time.Sleep(5 * time.Second)
-		}
+		// openvpn: "VERIFY ERROR: depth=0, error=certificate revoked: CN=bob";
+		// openvpn-go (tlsconf): "certificate CN=bob (serial ...) is revoked".
+		srv.WaitLog(t, `certificate revoked: CN=bob|CN=bob .*is revoked`, lab.ReadyTimeout)
 		if strings.Contains(bob2.Log(), lab.ReadyPattern) {
 			t.Fatal("a revoked client connected")
 		}

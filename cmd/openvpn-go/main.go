@@ -4,6 +4,9 @@
 //	openvpn-go client.ovpn               the same
 //	openvpn-go check FILE...             read configs as the runtime would and report
 //	openvpn-go genkey KIND FILE          generate keys in openvpn's formats
+//	openvpn-go init DIR                  set up a server: CA, keys, server.conf
+//	openvpn-go client-profile DIR NAME   issue a client certificate and .ovpn
+//	openvpn-go revoke DIR NAME           revoke a client certificate
 //	openvpn-go version                   print the version
 //
 // Every option of a config file may also be given on the command line as
@@ -48,6 +51,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdCheck(args[1:], stdout, stderr)
 	case "genkey":
 		return cmdGenkey(args[1:], stdout, stderr)
+	case "init":
+		return cmdInit(args[1:], stdout, stderr)
+	case "client-profile":
+		return cmdClientProfile(args[1:], stdout, stderr)
+	case "revoke":
+		return cmdRevoke(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionLine())
 		return 0
@@ -69,6 +78,9 @@ func usage(w io.Writer) {
   openvpn-go check FILE...                      read configs as the runtime would; report problems
   openvpn-go genkey KIND FILE                   generate a key (secret, tls-auth, tls-crypt,
                                                 tls-crypt-v2-server, tls-crypt-v2-client, auth-token)
+  openvpn-go init DIR [--public-address HOST]   create a CA, keys and DIR/server.conf for a server
+  openvpn-go client-profile DIR NAME            issue a certificate and write DIR/clients/NAME.ovpn
+  openvpn-go revoke DIR NAME                    revoke NAME's certificate (DIR/pki/crl.pem)
   openvpn-go version                            print the version
 `)
 }
