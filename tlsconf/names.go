@@ -46,7 +46,6 @@ func formatName(names []pkix.AttributeTypeAndValue) string {
 	return b.String()
 }
 
-
 // RemapPrintable replaces control characters with '_' and a leading '-'
 // with '_', as openvpn does before comparing or exporting subjects.
 func RemapPrintable(s string) string {

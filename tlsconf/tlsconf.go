@@ -18,6 +18,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -64,12 +65,17 @@ type checker struct {
 	fingerprints [][32]byte
 	verifyHash   [][]byte
 	crl          *x509.RevocationList
-	remoteTLS    config.CertUsage
-	kuRequired   bool
-	ku           []uint16
-	eku          string
-	name         *config.VerifyX509Name
-	server       bool // we are the server: the peer is a client
+	// crlPath, when set, is re-read whenever it changes, as openvpn re-reads
+	// crl-verify for every new connection (revocation without a restart).
+	crlPath    string
+	crlMu      sync.Mutex
+	crlStamp   time.Time
+	remoteTLS  config.CertUsage
+	kuRequired bool
+	ku         []uint16
+	eku        string
+	name       *config.VerifyX509Name
+	server     bool // we are the server: the peer is a client
 }
 
 func build(o *config.TLS, server bool) (*Result, error) {
@@ -170,6 +176,12 @@ func build(o *config.TLS, server bool) (*Result, error) {
 			return nil, fmt.Errorf("tlsconf: crl-verify %s: %w", where(o.CRL), err)
 		}
 		c.crl = crl
+		if !o.CRL.Inline && o.CRL.ResolvedPath != "" {
+			c.crlPath = o.CRL.ResolvedPath
+			if st, err := os.Stat(c.crlPath); err == nil {
+				c.crlStamp = st.ModTime()
+			}
+		}
 	}
 	if o.CRLDir != "" {
 		r.Warnings = append(r.Warnings, "crl-verify with 'dir' is not supported yet: revoked serials in "+o.CRLDir+" are not checked")
@@ -359,12 +371,13 @@ func (c *checker) verify(raw [][]byte, now time.Time) (*x509.Certificate, error)
 			return nil, verifyErr("verify-hash does not match the issuing CA %s", Subject(chain[1]))
 		}
 	}
-	if c.crl != nil {
+	crl := c.currentCRL()
+	if crl != nil {
 		for _, cert := range chain {
-			if !bytes.Equal(cert.RawIssuer, c.crl.RawIssuer) {
+			if !bytes.Equal(cert.RawIssuer, crl.RawIssuer) {
 				continue
 			}
-			for _, rc := range c.crl.RevokedCertificateEntries {
+			for _, rc := range crl.RevokedCertificateEntries {
 				if rc.SerialNumber.Cmp(cert.SerialNumber) == 0 {
 					return nil, verifyErr("certificate %s (serial %s) is revoked by the CRL", Subject(cert), cert.SerialNumber)
 				}
@@ -387,6 +400,31 @@ func (c *checker) verify(raw [][]byte, now time.Time) (*x509.Certificate, error)
 		}
 	}
 	return leaf, nil
+}
+
+// currentCRL returns the CRL, re-reading the file when it changed. A file
+// that became unreadable or invalid keeps the last good CRL: failing open
+// here would let revoked clients in.
+func (c *checker) currentCRL() *x509.RevocationList {
+	if c.crlPath == "" {
+		return c.crl
+	}
+	c.crlMu.Lock()
+	defer c.crlMu.Unlock()
+	st, err := os.Stat(c.crlPath)
+	if err != nil || st.ModTime().Equal(c.crlStamp) {
+		return c.crl
+	}
+	b, err := os.ReadFile(c.crlPath)
+	if err != nil {
+		return c.crl
+	}
+	crl, err := parseCRL(b)
+	if err != nil {
+		return c.crl
+	}
+	c.crl, c.crlStamp = crl, st.ModTime()
+	return crl
 }
 
 func matchHash(ca *x509.Certificate, hashes [][]byte) bool {

@@ -10,6 +10,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -127,7 +130,7 @@ func TestClientVerification(t *testing.T) {
 				iss = root
 			}
 			der := goodDER
-			if tt.leaf.subject.String() != srvName.String() || tt.leaf.eku != nil && tt.leaf.eku[0] != x509.ExtKeyUsageServerAuth || tt.leaf.ku != good.ku || tt.leaf.expired || iss != root {
+			if !reflect.DeepEqual(tt.leaf, good) || iss != root {
 				der, _, _ = iss.issue(t, tt.leaf)
 			}
 			err = r.Config.VerifyPeerCertificate([][]byte{der}, nil)
@@ -190,5 +193,46 @@ func TestSubjectFormat(t *testing.T) {
 	}
 	if got := RemapCommonName("alice smith/../x"); got != "alice_smith_.._x" {
 		t.Fatal(got)
+	}
+}
+
+// TestCRLReload: a server re-reads crl-verify when the file changes, so a
+// revocation takes effect for new connections without a restart.
+func TestCRLReload(t *testing.T) {
+	root := newCA(t, "Root")
+	der, _, _ := root.issue(t, leafOpts{subject: pkix.Name{CommonName: "bob"}, eku: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, serial: 77})
+	crl := func(serials ...int64) []byte {
+		var e []x509.RevocationListEntry
+		for _, s := range serials {
+			e = append(e, x509.RevocationListEntry{SerialNumber: big.NewInt(s), RevocationTime: time.Now()})
+		}
+		b, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(int64(len(serials) + 1)),
+			RevokedCertificateEntries: e, ThisUpdate: time.Now(), NextUpdate: time.Now().Add(time.Hour)}, root.cert, root.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	path := filepath.Join(t.TempDir(), "crl.pem")
+	os.WriteFile(path, crl(9), 0o644)
+	_, scert, skey := root.issue(t, leafOpts{subject: pkix.Name{CommonName: "server"}, eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, serial: 5})
+	r, err := Server(&config.TLS{CA: mat(root.pem), Cert: mat(scert), Key: mat(skey),
+		CRL: &config.Material{Data: crl(9), Path: path, ResolvedPath: path}}, config.ClientCertRequire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Config.VerifyPeerCertificate([][]byte{der}, nil); err != nil {
+		t.Fatalf("not yet revoked: %v", err)
+	}
+	os.WriteFile(path, crl(9, 77), 0o644)
+	os.Chtimes(path, time.Now().Add(time.Minute), time.Now().Add(time.Minute))
+	if err := r.Config.VerifyPeerCertificate([][]byte{der}, nil); err == nil || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("revocation not seen after the CRL changed: %v", err)
+	}
+	// A broken file keeps the last good CRL (fail closed).
+	os.WriteFile(path, []byte("garbage"), 0o644)
+	os.Chtimes(path, time.Now().Add(2*time.Minute), time.Now().Add(2*time.Minute))
+	if err := r.Config.VerifyPeerCertificate([][]byte{der}, nil); err == nil {
+		t.Fatal("a broken CRL file let a revoked client in")
 	}
 }

@@ -705,9 +705,7 @@ func TestInitLab(t *testing.T) {
 	for _, c := range []labCase{
 		{name: "udp-openvpn", server: "openvpn", revoke: true},
 		{name: "tcp-openvpn", server: "openvpn", initArgs: tcpInit},
-		// TODO(revoke: true) once openvpn-go's server reads crl-verify again
-		// for new connections, as openvpn 2.6 does (tlsconf parses it once).
-		{name: "udp-openvpn-go", server: "openvpn-go"},
+		{name: "udp-openvpn-go", server: "openvpn-go", revoke: true},
 		{name: "tcp-openvpn-go", server: "openvpn-go", initArgs: tcpInit},
 	} {
 		t.Run(c.name, func(t *testing.T) { runLabCase(t, c) })
