@@ -69,6 +69,7 @@ type instance struct {
 	ccd    *config.CCD
 	vaddr4 netip.Addr
 	vmask4 netip.Addr // netmask (subnet) or peer (net30/p2p) pushed with vaddr4
+	addrs  addrs      // what the address pool gave
 	vaddr6 netip.Addr
 	routes []netip.Prefix
 
@@ -408,7 +409,7 @@ func (in *instance) cleanup() {
 		in.sess.Close()
 	}
 	in.s.dp.RemovePeer(in.peer)
-	in.s.pool.release(in)
+	in.s.pool.release(in, time.Now())
 	if in.ready {
 		in.logf("client-instance exiting")
 		in.runDisconnect()

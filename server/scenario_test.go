@@ -194,3 +194,50 @@ func procStats(t *testing.T, pid int) (rss, threads int) {
 }
 
 var _ = context.Background
+
+// TestPoolPersist: ifconfig-pool-persist. A hint in the file gives alice
+// her remembered address (and the IPv6 address of the same entry), bob the
+// lowest free one; the file openvpn-go writes at shutdown is read by the
+// reference server, which gives alice the same address again.
+func TestPoolPersist(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ipp := filepath.Join(dir, "ipp.txt")
+	if err := os.WriteFile(ipp, []byte("# hints\nalice,10.8.0.50,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := lab.NewNet(t, lab.Clients(2))
+	pki := lab.NewPKI(t)
+	bin := lab.BuildOpenVPNGo(t)
+	w := lab.Wrap{TLSCrypt: lab.NewStaticKey(t)}
+	conf := lab.OpenVPNServerConfig(lab.ServerOptions{CA: pki.CA.CertFile, Cert: pki.Server(t), Wrap: w,
+		Extra: []string{"keepalive 2 10", "ifconfig-pool-persist " + ipp + " 1"}})
+	confFile := filepath.Join(dir, "server.conf")
+	os.WriteFile(confFile, []byte(conf), 0o600)
+	srv := n.Server.Start(t, "openvpn-go-server", bin, "--config", confFile)
+	srv.WaitLog(t, lab.ReadyPattern, lab.ReadyTimeout)
+	var clients []*lab.Proc
+	for i, name := range []string{"alice", "bob"} {
+		c := lab.StartOpenVPN(t, n.Clients[i], name, lab.OpenVPNClientConfig(lab.ClientOptions{
+			CA: pki.CA.CertFile, Cert: pki.Client(t, name), Remote: n.Server.IPv4, Wrap: w}))
+		c.WaitLog(t, lab.ReadyPattern, lab.ReadyTimeout)
+		clients = append(clients, c)
+	}
+	for _, a := range []string{"10.8.0.50", "fd00:8::1030", "10.8.0.2", "fd00:8::1000"} {
+		n.Server.Ping(t, netip.MustParseAddr(a), 2)
+	}
+	srv.Stop()
+	b, err := os.ReadFile(ipp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"alice,10.8.0.50,fd00:8::1030\n", "bob,10.8.0.2,fd00:8::1000\n"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("persist file lacks %q:\n%s\nserver:\n%s", want, b, srv.Tail(20))
+		}
+	}
+	ref := lab.StartOpenVPN(t, n.Server, "reference-server", conf)
+	ref.WaitLog(t, lab.ReadyPattern, lab.ReadyTimeout)
+	clients[0].WaitLogN(t, lab.ReadyPattern, 2, 60*time.Second)
+	n.Server.Ping(t, netip.MustParseAddr("10.8.0.50"), 2)
+}

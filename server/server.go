@@ -119,7 +119,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.initialRate = newRate(o.Server.ConnectFreqInitial)
 	s.connectRate = newRate(o.Server.ConnectFreq)
-	if s.pool, err = newAddrPool(o); err != nil {
+	if s.pool, err = newAddrPool(o, s.log); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -136,6 +136,9 @@ func (s *Server) Run(ctx context.Context) error {
 		Floated:        s.floated,
 		Logger:         s.log,
 	})
+	if err := s.pool.load(s.started); err != nil {
+		return err
+	}
 	if err := s.setupTun(ctx); err != nil {
 		return err
 	}
@@ -154,6 +157,8 @@ func (s *Server) Run(ctx context.Context) error {
 		closers = append(closers, c)
 	}
 	s.log.Info("Initialization Sequence Completed")
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.pool.run(ctx) }()
 	<-ctx.Done()
 	s.log.Info("SIGTERM[hard,] received, process exiting")
 	s.shutdown()
@@ -164,6 +169,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.dev.Close()
 	s.dp.Wait()
 	s.wg.Wait()
+	s.pool.save()
 	return nil
 }
 

@@ -33,7 +33,7 @@ func (in *instance) setup(now time.Time) error {
 	if in.ccd != nil && in.ccd.Disable {
 		return errors.New("client is disabled (ccd 'disable')")
 	}
-	if err := s.pool.assign(in); err != nil {
+	if err := s.pool.assign(in, now); err != nil {
 		return err
 	}
 	km, _ := in.sess.PeerKeyMethod(0)
