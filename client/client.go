@@ -90,6 +90,9 @@ var (
 	ErrHalted = errors.New("client: the server told us to exit (HALT)")
 	// ErrPingExit: nothing heard from the server for ping-exit.
 	ErrPingExit = errors.New("client: ping-exit: no packets from the server")
+	// ErrInactive: less tunnel traffic than "inactive" asks for in its
+	// period.
+	ErrInactive = errors.New("client: inactive: too little traffic in the tunnel")
 	// ErrNoRemote: no usable remote (resolution failed, connect-retry-max).
 	ErrNoRemote = errors.New("client: no remote could be reached")
 )

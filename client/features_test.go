@@ -59,6 +59,21 @@ func TestClientFeatures(t *testing.T) {
 			t.Fatalf("no AUTH_FAILED in the log:\n%s", e.cli.Tail(20))
 		}
 	})
+	t.Run("inactive", func(t *testing.T) {
+		t.Parallel()
+		// The server pushes "inactive 3": pings through the tunnel keep the
+		// client up; once they stop, it exits within a few seconds (keepalive
+		// pings do not count as activity).
+		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet",
+			srvOpts: []string{`push "inactive 3"`}})
+		e.n.Client.Ping(t, lab.ServerTunIPv4, 50) // 10/s: 5 s, longer than 3 s
+		if ok, _ := e.cli.Exited(); ok {
+			t.Fatalf("client exited despite traffic:\n%s", e.cli.Tail(20))
+		}
+		if err := e.cli.Wait(15 * time.Second); err == nil || !strings.Contains(e.cli.Log(), "Inactivity timeout (--inactive), exiting") {
+			t.Fatalf("client did not exit for inactivity (err %v):\n%s", err, e.cli.Tail(20))
+		}
+	})
 	t.Run("block-ipv6", func(t *testing.T) {
 		t.Parallel()
 		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet",

@@ -179,6 +179,11 @@ func (cn *conn) applyPush(now time.Time) error {
 	if p.ExplicitExitSet && !cn.link.Stream() {
 		cn.exitNotify = p.ExplicitExitNotify
 	}
+	inactive, inactiveBytes := o.Timers.Inactive, o.Timers.InactiveBytes
+	if p.InactiveSet {
+		inactive, inactiveBytes = p.Inactive, p.InactiveBytes
+	}
+	cn.inactive.Set(inactive, inactiveBytes, cn.dp.Peer(), now)
 	if p.SessionTimeoutSet && p.SessionTimeout > 0 {
 		cn.sessionTimeout = now.Add(p.SessionTimeout)
 	}

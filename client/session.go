@@ -47,6 +47,7 @@ type conn struct {
 	tunnelUp    bool
 
 	ping, pingRestart, pingExit time.Duration
+	inactive                    dataplane.Inactivity // "inactive", armed when connected
 	renegBytes, renegPkts       int64
 	keyStats                    dataplane.Stats // counters when the current key started
 	exitNotify                  int
@@ -311,6 +312,10 @@ func (cn *conn) process(now time.Time) (outcome, bool) {
 			return outcome{reason: "remote-exit", connected: true}, true
 		}
 		cn.checkReneg(now)
+		if cn.inactive.Expired(cn.dp.Peer(), now) {
+			c.log.Warn(fmt.Sprintf("[%s] Inactivity timeout (--inactive), exiting", cn.t))
+			return outcome{exit: true, err: ErrInactive, reason: "inactive", connected: true}, true
+		}
 		if !cn.sessionTimeout.IsZero() && now.After(cn.sessionTimeout) {
 			return outcome{reason: "session-timeout", connected: true}, true
 		}

@@ -74,6 +74,7 @@ type instance struct {
 	routes []netip.Prefix
 
 	ping, pingRestart time.Duration
+	inactive          dataplane.Inactivity // "inactive"
 	connectedAt       time.Time
 }
 
@@ -257,6 +258,10 @@ func (in *instance) process(now time.Time) bool {
 	last := in.peer.LastReceive()
 	if in.pingRestart > 0 && now.Sub(last) > in.pingRestart {
 		in.logf("[%s] Inactivity timeout (--ping-restart), restarting", in.cn)
+		return true
+	}
+	if in.ready && in.inactive.Expired(&in.peer.Peer, now) {
+		in.logf("[%s] Inactivity timeout (--inactive), exiting", in.cn)
 		return true
 	}
 	if in.ready && in.ping > 0 && now.Sub(in.peer.LastSend()) >= in.ping {

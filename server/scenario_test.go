@@ -241,3 +241,17 @@ func TestPoolPersist(t *testing.T) {
 	clients[0].WaitLogN(t, lab.ReadyPattern, 2, 60*time.Second)
 	n.Server.Ping(t, netip.MustParseAddr("10.8.0.50"), 2)
 }
+
+// TestInactive: with "inactive 3" a client whose tunnel carries traffic
+// stays; once the traffic stops (keepalive pings do not count) the server
+// drops it and logs why.
+func TestInactive(t *testing.T) {
+	t.Parallel()
+	e := startServer(t, "tls-crypt", "udp", []string{"inactive 3"})
+	e.client(t, e.n.Client, "alice", e.n.Server.IPv4.String(), "udp")
+	e.n.Client.Ping(t, lab.ServerTunIPv4, 50) // 10/s for 5 s
+	if strings.Contains(e.srv.Log(), "--inactive") {
+		t.Fatalf("client dropped despite traffic:\n%s", e.srv.Tail(20))
+	}
+	e.srv.WaitLog(t, `alice/.*Inactivity timeout \(--inactive\), exiting`, 15*time.Second)
+}

@@ -83,6 +83,11 @@ func (in *instance) setup(now time.Time) error {
 			in.pingRestart = in.ccd.PingRestart
 		}
 	}
+	inactive, inactiveBytes := o.Timers.Inactive, o.Timers.InactiveBytes
+	if in.ccd != nil && in.ccd.InactiveSet {
+		inactive, inactiveBytes = in.ccd.Inactive, in.ccd.InactiveBytes
+	}
+	in.inactive.Set(inactive, inactiveBytes, &in.peer.Peer, now)
 	in.ready = true
 	in.connectedAt = now
 	in.publish()
