@@ -4,77 +4,62 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/openvpn-go/openvpn-go/config"
+	"github.com/openvpn-go/openvpn-go/hook"
 )
 
-// scriptEnv is the environment openvpn gives its scripts (up, down,
-// route-up...): the same names, so existing scripts (update-resolv-conf,
-// update-systemd-resolved, NetworkManager's helper) work unchanged.
+// scriptEnv is the environment openvpn gives the client's scripts (up,
+// down, route-up, route-pre-down), built with package hook: the same names
+// and formats as openvpn 2.6, so existing scripts (update-resolv-conf,
+// update-systemd-resolved, NetworkManager's helper) work unchanged. It
+// belongs to the connection's owner goroutine.
 type scriptEnv struct {
-	vars map[string]string
+	*hook.Env
+	run *hook.Runner
+	// up is what the up script was told; down and route-pre-down get the
+	// same arguments.
+	up hook.UpDown
 }
 
+// daemonStart is exported as daemon_start_time.
+var daemonStart = time.Now()
+
+// scriptTimeout bounds one script run (openvpn waits for ever; a hung
+// script would hang the connection).
+const scriptTimeout = 60 * time.Second
+
+// newScriptEnv collects what openvpn 2.6 has exported by the time the
+// tunnel comes up: the configuration (config, verb, daemon*, proto_N,
+// remote_N..., setenv values), the server's certificate chain (tls_id_N,
+// tls_digest_N, X509_N_*, common_name), its address (untrusted_ip and,
+// once authenticated, trusted_ip) and the pushed setenv-safe values
+// (OPENVPN_*).
 func newScriptEnv(o *config.Options, cn *conn) *scriptEnv {
-	e := &scriptEnv{vars: map[string]string{}}
-	e.set("script_context", "init")
-	e.set("config", o.ConfigFile)
-	e.set("verb", fmt.Sprint(o.Log.Verb))
-	e.set("daemon", "0")
-	e.set("daemon_pid", fmt.Sprint(os.Getpid()))
-	e.set("dev_type", "tun")
-	if o.Device.Type == config.DevTap {
-		e.set("dev_type", "tap")
-	}
-	proto := "udp"
-	if strings.HasPrefix(cn.t.network, "tcp") {
-		proto = "tcp-client"
-	}
-	e.set("proto_1", proto)
-	e.set("remote_1", cn.t.entry.Remote)
-	e.set("remote_port_1", fmt.Sprint(cn.t.addr.Port()))
-	if cn.t.addr.Addr().Is4() {
-		e.set("trusted_ip", cn.t.addr.Addr().String())
-	} else {
-		e.set("trusted_ip6", cn.t.addr.Addr().String())
-	}
-	e.set("trusted_port", fmt.Sprint(cn.t.addr.Port()))
-	if cn.link != nil {
-		e.set("local_port_1", fmt.Sprint(cn.link.LocalAddr().Port()))
-	}
+	e := hook.NewEnv()
+	e.SetOptions(o, daemonStart, os.Getpid())
 	if cn.sess != nil {
-		if cs := cn.sess.PeerCertificates(0); len(cs) > 0 {
-			e.set("common_name", cs[0].Subject.CommonName)
+		chain := cn.sess.PeerCertificates(0)
+		if st, ok := cn.sess.ConnectionState(0); ok && len(st.VerifiedChains) > 0 {
+			chain = st.VerifiedChains[0]
 		}
+		e.SetPeerChain(chain)
 	}
-	for _, s := range o.Setenv {
-		if !strings.HasPrefix(s.Name, "IV_") && !strings.HasPrefix(s.Name, "UV_") {
-			e.set(s.Name, s.Value)
-		}
-	}
-	if u, _ := cn.c.auth.credentials(); u != "" {
-		e.set("username", u)
-	}
-	return e
+	e.SetUntrusted(cn.t.addr)
+	e.SetTrusted(cn.t.addr)
+	e.SetSetenv(cn.push.p.SetenvSafe)
+	r := hook.NewRunner(o.Scripts, o.Dir, cn.c.log)
+	r.Timeout = scriptTimeout
+	return &scriptEnv{Env: e, run: r}
 }
 
-func (e *scriptEnv) set(k, v string) { e.vars[k] = v }
+func (e *scriptEnv) set(k, v string) { e.Set(k, v) }
 
-func (e *scriptEnv) environ(scriptType string) []string {
-	out := os.Environ()
-	keys := make([]string, 0, len(e.vars))
-	for k := range e.vars {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		out = append(out, k+"="+e.vars[k])
-	}
-	return append(out, "script_type="+scriptType)
+func (e *scriptEnv) get(k string) string {
+	v, _ := e.Get(k)
+	return v
 }
 
 // dnsEnv exports DNS settings as 2.6 does on Linux: every dhcp-option as
@@ -149,58 +134,47 @@ func mergeDNSServers(local, pushed []config.DNSServer) []config.DNSServer {
 	return out
 }
 
-// runScript runs a hook with openvpn's arguments and environment, if
-// script-security allows user scripts.
-func (cn *conn) runScript(s *config.Script, typ string, args ...string) error {
-	if s == nil {
-		return nil
+// upDown describes the tunnel to the up, down and route-pre-down scripts,
+// whose arguments are "dev tun_mtu 0 ifconfig_local ifconfig_remote init"
+// (the netmask replaces the remote address with topology subnet and tap).
+func (cn *conn) upDown(dev string, spec TunnelSpec) hook.UpDown {
+	rem := cn.env.get("ifconfig_remote")
+	if rem == "" {
+		rem = cn.env.get("ifconfig_netmask")
 	}
-	if cn.o.Scripts.Security < 2 {
-		cn.c.log.Warn(fmt.Sprintf("WARNING: External program may not be called unless '--script-security 2' or higher is enabled. %s script %q not run", typ, s.Command))
-		return nil
+	typ := "tun"
+	if cn.o.Device.Type == config.DevTap {
+		typ = "tap"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	argv := append(slices.Clone(s.Args), args...)
-	cmd := exec.CommandContext(ctx, s.Path, argv...)
-	cmd.Env = cn.env.environ(typ)
-	cmd.Dir = cn.o.Dir
-	out, err := cmd.CombinedOutput()
-	if len(out) > 0 {
-		cn.c.log.Info(fmt.Sprintf("%s script output: %s", typ, strings.TrimSpace(string(out))))
+	return hook.UpDown{Dev: dev, DevType: typ, TunMTU: spec.MTU, IfconfigLocal: cn.env.get("ifconfig_local"), IfconfigRemote: rem}
+}
+
+// runUp runs the up script, whose failure (a refusal by script-security
+// included) fails the connection, as it is fatal in openvpn, then route-up,
+// whose failure is only a warning. The runner logs failures in openvpn's
+// words.
+func (cn *conn) runUp(dev string, spec TunnelSpec) error {
+	e := cn.env
+	e.up = cn.upDown(dev, spec)
+	ctx := context.Background()
+	if err := e.run.RunUpDown(ctx, cn.o.Scripts.Up, hook.TypeUp, e.Env, e.up); err != nil {
+		return fmt.Errorf("client: up script %q: %w", cn.o.Scripts.Up.Command, err)
 	}
-	if err != nil {
-		return fmt.Errorf("client: %s script %q failed: %v", typ, s.Command, err)
-	}
+	e.run.Run(ctx, cn.o.Scripts.RouteUp, hook.TypeRouteUp, e.Env)
 	return nil
 }
 
-// upArgs are the positional arguments of up/down scripts: tun_dev tun_mtu
-// link_mtu ifconfig_local_ip ifconfig_remote_ip_or_netmask init|restart.
-func (cn *conn) upArgs(dev string, spec TunnelSpec) []string {
-	rem := cn.env.vars["ifconfig_remote"]
-	if rem == "" {
-		rem = cn.env.vars["ifconfig_netmask"]
-	}
-	return []string{dev, fmt.Sprint(spec.MTU), fmt.Sprint(spec.MTU + 41), cn.env.vars["ifconfig_local"], rem, "init"}
-}
-
-func (cn *conn) runUp(dev string, spec TunnelSpec) error {
-	cn.upArgsSaved = cn.upArgs(dev, spec)
-	if err := cn.runScript(cn.o.Scripts.Up, "up", cn.upArgsSaved...); err != nil {
-		return err
-	}
-	return cn.runScript(cn.o.Scripts.RouteUp, "route-up")
-}
-
+// runDown runs route-pre-down and down with the arguments of up; the runner
+// logs failures, there is nothing else to do about them while tearing
+// down.
 func (cn *conn) runDown() {
-	if cn.env == nil {
+	e := cn.env
+	if e == nil {
 		return
 	}
-	if err := cn.runScript(cn.o.Scripts.RoutePreDown, "route-pre-down"); err != nil {
-		cn.c.log.Warn(err.Error())
-	}
-	if err := cn.runScript(cn.o.Scripts.Down, "down", cn.upArgsSaved...); err != nil {
-		cn.c.log.Warn(err.Error())
-	}
+	u := e.up
+	u.DevType = "" // openvpn sets dev_type for up only
+	ctx := context.Background()
+	e.run.RunUpDown(ctx, cn.o.Scripts.RoutePreDown, hook.TypeRoutePreDown, e.Env, u)
+	e.run.RunUpDown(ctx, cn.o.Scripts.Down, hook.TypeDown, e.Env, u)
 }

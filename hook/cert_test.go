@@ -1,0 +1,206 @@
+package hook
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"math/big"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func oidOf(s string) asn1.ObjectIdentifier {
+	var o asn1.ObjectIdentifier
+	for p := range strings.SplitSeq(s, ".") {
+		n := 0
+		for _, c := range p {
+			n = n*10 + int(c-'0')
+		}
+		o = append(o, n)
+	}
+	return o
+}
+
+func atv(oid string, v any) pkix.AttributeTypeAndValue {
+	return pkix.AttributeTypeAndValue{Type: oidOf(oid), Value: v}
+}
+
+// newCert makes a self-signed certificate with exactly the given subject.
+func newCert(t testing.TB, serial *big.Int, rdns pkix.RDNSequence) *x509.Certificate {
+	t.Helper()
+	raw, err := asn1.Marshal(rdns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &x509.Certificate{SerialNumber: serial, RawSubject: raw, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// The expected strings were checked against `openssl x509 -nameopt
+// sep_comma_plus_space,sname,utf8,esc_ctrl` (OpenSSL 3.0, the flags openvpn
+// 2.6 uses) for the same certificates.
+func TestSubject(t *testing.T) {
+	tests := []struct {
+		name string
+		rdns pkix.RDNSequence
+		want string
+	}{
+		{"simple", pkix.RDNSequence{{atv("2.5.4.3", "server")}}, "CN=server"},
+		{"order kept", pkix.RDNSequence{{atv("2.5.4.6", "US")}, {atv("2.5.4.10", "Example")}, {atv("2.5.4.3", "vpn.example.com")}},
+			"C=US, O=Example, CN=vpn.example.com"},
+		{"hostile", pkix.RDNSequence{
+			{atv("2.5.4.6", "DE")},
+			{atv("2.5.4.10", `Ex, "Corp" + <x>;\#`)},
+			{atv("2.5.4.11", "a"), atv("2.5.4.11", "b")},
+			{atv("1.2.840.113549.1.9.1", "me@x.org")},
+			{atv("1.2.3.4", "unknown")},
+			{atv("2.5.4.3", " lead\x01ctl\x7fdel ünï ")},
+			{atv("2.5.4.3", "-second")},
+		}, `C=DE, O=Ex, "Corp" + <x>;\\#, OU=a + OU=b, emailAddress=me@x.org, 1.2.3.4=unknown, CN= lead\01ctl\7Fdel ünï , CN=-second`},
+		{"spaces and slashes", pkix.RDNSequence{{atv("2.5.4.3", "alice smith/..")}}, "CN=alice smith/.."},
+		{"unknown oid", pkix.RDNSequence{{atv("1.2.3", "x")}}, "1.2.3=x"},
+	}
+	for _, tt := range tests {
+		c := newCert(t, big.NewInt(1), tt.rdns)
+		if got := Subject(c); got != tt.want {
+			t.Errorf("%s: Subject = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestSetCert(t *testing.T) {
+	serial, _ := new(big.Int).SetString("1f00aa0000000000000000000000000001", 16)
+	c := newCert(t, serial, pkix.RDNSequence{
+		{atv("2.5.4.6", "KG")},
+		{atv("2.5.4.11", "ops")},
+		{atv("2.5.4.11", "vpn")},
+		{atv("1.2.840.113549.1.9.1", "me@myhost.mydomain")},
+		{atv("1.2.3.4", "skipped")},
+		{atv("1.2.840.113549.1.9.15", "name with dash filtered")},
+		{atv("2.5.4.3", "Test\x01Client")},
+	})
+	e := NewEnv()
+	e.SetCert(0, c)
+	want := map[string]string{
+		"X509_0_C":            "KG",
+		"X509_0_OU":           "ops",
+		"X509_0_OU_1":         "vpn",
+		"X509_0_emailAddress": "me@myhost.mydomain",
+		"X509_0_SMIMECAPS":    "name with dash filtered",
+		"X509_0_CN":           "Test_Client",
+		"tls_id_0":            `C=KG, OU=ops, OU=vpn, emailAddress=me@myhost.mydomain, 1.2.3.4=skipped, SMIME-CAPS=name with dash filtered, CN=Test\01Client`,
+		"tls_serial_0":        serial.String(),
+		"tls_serial_hex_0":    "1f:00:aa:00:00:00:00:00:00:00:00:00:00:00:00:00:01",
+	}
+	for name, v := range want {
+		if got, ok := e.Get(name); !ok || got != v {
+			t.Errorf("%s = %q (%v), want %q", name, got, ok, v)
+		}
+	}
+	for _, kv := range e.Vars() {
+		if strings.Contains(kv, "1_2_3_4") || strings.HasPrefix(kv, "X509_0_1") {
+			t.Errorf("unknown attribute exported: %q", kv)
+		}
+	}
+	d1, _ := e.Get("tls_digest_0")
+	d256, _ := e.Get("tls_digest_sha256_0")
+	if len(d1) != 20*3-1 || len(d256) != 32*3-1 || d1 != strings.ToLower(d1) || strings.Count(d1, ":") != 19 {
+		t.Errorf("digests %q %q are not lowercase colon-separated hex", d1, d256)
+	}
+	if d1 != colonHex(sha1Of(c.Raw)) || d256 != colonHex(sha256Of(c.Raw)) {
+		t.Errorf("digests do not match the DER certificate")
+	}
+	// Order: the X509_ fields first, tls_serial_hex last (most recent first).
+	vars := e.Vars()
+	if !strings.HasPrefix(vars[0], "tls_serial_hex_0=") || !strings.HasPrefix(vars[len(vars)-1], "X509_0_C=") {
+		t.Errorf("order: %q", vars)
+	}
+}
+
+func TestSerialFormats(t *testing.T) {
+	tests := []struct {
+		serial  *big.Int
+		dec, hx string
+	}{
+		{big.NewInt(3), "3", "03"},
+		{big.NewInt(255), "255", "ff"},
+		{big.NewInt(256), "256", "01:00"},
+		{big.NewInt(0x1234567890), "78187493520", "12:34:56:78:90"},
+	}
+	for _, tt := range tests {
+		c := newCert(t, tt.serial, pkix.RDNSequence{{atv("2.5.4.3", "x")}})
+		e := NewEnv()
+		e.SetCert(2, c)
+		if got, _ := e.Get("tls_serial_2"); got != tt.dec {
+			t.Errorf("tls_serial_2 = %q, want %q", got, tt.dec)
+		}
+		if got, _ := e.Get("tls_serial_hex_2"); got != tt.hx {
+			t.Errorf("tls_serial_hex_2 = %q, want %q", got, tt.hx)
+		}
+	}
+}
+
+func TestPeerCommonName(t *testing.T) {
+	tests := []struct {
+		name string
+		rdns pkix.RDNSequence
+		want string
+		ok   bool
+	}{
+		{"single", pkix.RDNSequence{{atv("2.5.4.3", "alice")}}, "alice", true},
+		{"last CN wins", pkix.RDNSequence{{atv("2.5.4.3", "first")}, {atv("2.5.4.10", "O")}, {atv("2.5.4.3", "last")}}, "last", true},
+		{"remapped", pkix.RDNSequence{{atv("2.5.4.3", "a b/..\x01")}}, "a b/.._", true},
+		{"64 bytes", pkix.RDNSequence{{atv("2.5.4.3", strings.Repeat("x", 64))}}, strings.Repeat("x", 64), true},
+		{"65 bytes", pkix.RDNSequence{{atv("2.5.4.3", strings.Repeat("x", 65))}}, "", false},
+		{"no CN", pkix.RDNSequence{{atv("2.5.4.10", "O")}}, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := PeerCommonName(newCert(t, big.NewInt(1), tt.rdns))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s: PeerCommonName = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestSetPeerChain(t *testing.T) {
+	leaf := newCert(t, big.NewInt(3), pkix.RDNSequence{{atv("2.5.4.3", "alice smith")}})
+	ca := newCert(t, big.NewInt(1), pkix.RDNSequence{{atv("2.5.4.3", "Root CA")}})
+	e := NewEnv()
+	e.SetPeerChain([]*x509.Certificate{leaf, ca})
+	if got, _ := e.Get("common_name"); got != "alice smith" {
+		t.Errorf("common_name = %q", got)
+	}
+	if got, _ := e.Get("X509_1_CN"); got != "Root CA" {
+		t.Errorf("X509_1_CN = %q", got)
+	}
+	vars := e.Vars()
+	// Depth 1 was set first, then common_name, then depth 0.
+	i1 := slices.IndexFunc(vars, func(s string) bool { return strings.HasPrefix(s, "tls_id_1=") })
+	icn := slices.IndexFunc(vars, func(s string) bool { return strings.HasPrefix(s, "common_name=") })
+	i0 := slices.IndexFunc(vars, func(s string) bool { return strings.HasPrefix(s, "tls_id_0=") })
+	if !(i0 < icn && icn < i1) {
+		t.Errorf("order (most recent first): tls_id_0 %d, common_name %d, tls_id_1 %d", i0, icn, i1)
+	}
+}
+
+func sha1Of(b []byte) []byte   { s := sha1.Sum(b); return s[:] }
+func sha256Of(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
