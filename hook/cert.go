@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/openvpn-go/openvpn-go/x509name"
 )
 
 // maxCommonNameLen is openvpn's TLS_USERNAME_LEN: a longer common name
@@ -34,13 +36,13 @@ const maxCommonNameLen = 64
 func (e *Env) SetCert(depth int, c *x509.Certificate) {
 	d := strconv.Itoa(depth)
 	for _, n := range c.Subject.Names {
-		sn, ok := opensslShortNames[n.Type.String()]
+		sn, ok := x509name.ShortName(n.Type.String())
 		if !ok {
 			continue // NID_undef: openvpn skips the attribute
 		}
 		e.SetIncr("X509_"+d+"_"+sn, remapCtl(cutNUL(fmt.Sprint(n.Value))))
 	}
-	e.Set("tls_id_"+d, Subject(c))
+	e.Set("tls_id_"+d, x509name.Subject(c))
 	s1 := sha1.Sum(c.Raw)
 	e.Set("tls_digest_"+d, colonHex(s1[:]))
 	s256 := sha256.Sum256(c.Raw)

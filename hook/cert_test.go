@@ -58,35 +58,6 @@ func newCert(t testing.TB, serial *big.Int, rdns pkix.RDNSequence) *x509.Certifi
 // The expected strings were checked against `openssl x509 -nameopt
 // sep_comma_plus_space,sname,utf8,esc_ctrl` (OpenSSL 3.0, the flags openvpn
 // 2.6 uses) for the same certificates.
-func TestSubject(t *testing.T) {
-	tests := []struct {
-		name string
-		rdns pkix.RDNSequence
-		want string
-	}{
-		{"simple", pkix.RDNSequence{{atv("2.5.4.3", "server")}}, "CN=server"},
-		{"order kept", pkix.RDNSequence{{atv("2.5.4.6", "US")}, {atv("2.5.4.10", "Example")}, {atv("2.5.4.3", "vpn.example.com")}},
-			"C=US, O=Example, CN=vpn.example.com"},
-		{"hostile", pkix.RDNSequence{
-			{atv("2.5.4.6", "DE")},
-			{atv("2.5.4.10", `Ex, "Corp" + <x>;\#`)},
-			{atv("2.5.4.11", "a"), atv("2.5.4.11", "b")},
-			{atv("1.2.840.113549.1.9.1", "me@x.org")},
-			{atv("1.2.3.4", "unknown")},
-			{atv("2.5.4.3", " lead\x01ctl\x7fdel ünï ")},
-			{atv("2.5.4.3", "-second")},
-		}, `C=DE, O=Ex, "Corp" + <x>;\\#, OU=a + OU=b, emailAddress=me@x.org, 1.2.3.4=unknown, CN= lead\01ctl\7Fdel ünï , CN=-second`},
-		{"spaces and slashes", pkix.RDNSequence{{atv("2.5.4.3", "alice smith/..")}}, "CN=alice smith/.."},
-		{"unknown oid", pkix.RDNSequence{{atv("1.2.3", "x")}}, "1.2.3=x"},
-	}
-	for _, tt := range tests {
-		c := newCert(t, big.NewInt(1), tt.rdns)
-		if got := Subject(c); got != tt.want {
-			t.Errorf("%s: Subject = %q, want %q", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestSetCert(t *testing.T) {
 	serial, _ := new(big.Int).SetString("1f00aa0000000000000000000000000001", 16)
 	c := newCert(t, serial, pkix.RDNSequence{

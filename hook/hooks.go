@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/openvpn-go/openvpn-go/config"
+	"github.com/openvpn-go/openvpn-go/x509name"
 )
 
 // RunUpDown runs an up, down or route-pre-down script (typ is TypeUp,
@@ -89,7 +90,7 @@ func (r *Runner) TLSVerify(ctx context.Context, s *config.Script, env *Env, dept
 			os.Remove(path)
 		}()
 	}
-	_, err := r.Run(ctx, s, TypeTLSVerify, env, strconv.Itoa(depth), Subject(cert))
+	_, err := r.Run(ctx, s, TypeTLSVerify, env, strconv.Itoa(depth), x509name.Subject(cert))
 	return err
 }
 

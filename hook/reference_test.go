@@ -16,6 +16,7 @@ import (
 	"github.com/openvpn-go/openvpn-go/config"
 	"github.com/openvpn-go/openvpn-go/hook"
 	"github.com/openvpn-go/openvpn-go/internal/lab"
+	"github.com/openvpn-go/openvpn-go/x509name"
 )
 
 // dumpScriptText records every call: the arguments and the exact
@@ -184,7 +185,7 @@ func TestReference(t *testing.T) {
 			}
 			cert := readCert(t, c.file+".pem")
 			depth := c.args[1]
-			if got := hook.Subject(cert); got != c.args[2] {
+			if got := x509name.Subject(cert); got != c.args[2] {
 				t.Errorf("Subject = %q, openvpn passed %q", got, c.args[2])
 			}
 			e := hook.NewEnv()

@@ -1,6 +1,6 @@
 package hook
 
-import "strings"
+import "github.com/openvpn-go/openvpn-go/x509name"
 
 // String remapping as openvpn 2.6 applies it before names and credentials
 // reach scripts (ssl_verify.c string_mod_remap_name and verify_user_pass).
@@ -47,15 +47,4 @@ func CCDFileName(name string) (string, bool) {
 	return s, true
 }
 
-func remapCtl(s string) string {
-	if !strings.ContainsFunc(s, isCtl) {
-		return s
-	}
-	b := []byte(s)
-	for i, c := range b {
-		if c < 0x20 || c == 0x7f {
-			b[i] = '_'
-		}
-	}
-	return string(b)
-}
+func remapCtl(s string) string { return x509name.RemapCtl(s) }

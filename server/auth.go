@@ -5,28 +5,46 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/openvpn-go/openvpn-go/authtoken"
 	"github.com/openvpn-go/openvpn-go/config"
-	"github.com/openvpn-go/openvpn-go/tlsconf"
+	"github.com/openvpn-go/openvpn-go/hook"
 	"github.com/openvpn-go/openvpn-go/wire"
 )
 
+// errDeferred: the auth-user-pass-verify script deferred its decision; the
+// instance polls it (pendingAuth) and continues when it arrives.
+var errDeferred = errors.New("authentication deferred")
+
+// authError is a refused authentication: the reason sent to the client in
+// AUTH_FAILED,<reason> ("" for a plain AUTH_FAILED) and the log text.
+type authError struct {
+	client string
+	log    string
+}
+
+func (e *authError) Error() string { return e.log }
+
+// pendingAuth follows a deferred auth-user-pass-verify decision for the
+// key kid.
+type pendingAuth struct {
+	d        *hook.Deferred
+	kid      wire.KeyID
+	deadline time.Time
+}
+
 // authenticate checks the first key exchange of a client: certificate (done
 // by TLS), username/password through auth-user-pass-verify or an
-// auth-gen-token token, and duplicate common names.
+// auth-gen-token token, and duplicate common names. It returns errDeferred
+// when the script deferred its decision.
 func (in *instance) authenticate(km *wire.KeyMethodMessage, now time.Time) error {
 	s := in.s
 	o := s.o
-	in.username = tlsconf.RemapCommonName(km.Username)
-	in.password = km.Password
+	in.username = hook.RemapUsername(km.Username)
 	if o.Server.UsernameAsCommonName && km.Username != "" {
 		in.cn = in.username
+		in.env.SetCommonName(in.cn)
 	}
 	if in.cn == "" {
 		if o.Server.VerifyClientCert == config.ClientCertRequire {
@@ -35,43 +53,126 @@ func (in *instance) authenticate(km *wire.KeyMethodMessage, now time.Time) error
 		in.cn = "UNDEF"
 	}
 	script := o.Scripts.AuthUserPassVerify
-	if script != nil {
-		if !km.HasUserPass && !o.Server.AuthUserPassOptional {
-			return errors.New("client did not send a username and password (auth-user-pass); refusing")
-		}
+	if script != nil && !km.HasUserPass && !o.Server.AuthUserPassOptional {
+		return errors.New("client did not send a username and password (auth-user-pass); refusing")
 	}
-	if len(in.password) > 0 && s.tokens != nil && authtoken.IsToken(in.password) {
-		r := s.tokens.Verify(km.Username, in.password, "", s.tokenPolicy(), now)
+	if km.HasUserPass && s.tokens != nil && authtoken.IsToken(km.Password) {
+		r := s.tokens.Verify(km.Username, km.Password, "", s.tokenPolicy(), now)
 		switch {
 		case r.OK():
-			in.heldToken = in.password
+			in.heldToken = km.Password
 			if g := s.srv.AuthGenToken; g == nil || !g.ExternalAuth {
 				in.logf("auth-token: accepted the token of %s (session %s)", in.username, r.SessionID)
-				return in.issueToken(now, in.password)
+				return in.finishAuth(now, km.Password, true)
 			}
+			// external-auth: the script decides, the token only carries the
+			// session on.
 		case r.State == authtoken.Expired:
-			return errors.New("SESSION: token expired")
+			return &authError{client: "SESSION: token expired", log: "auth-token: the token expired"}
 		default:
 			return errors.New("auth-token: invalid token")
 		}
 	}
 	if script != nil && km.HasUserPass {
-		if err := in.runAuthScript(km.Username, km.Password); err != nil {
+		if err := in.runAuthScript(0, km, now); err != nil {
 			return err
 		}
-		in.logf("TLS: Username/Password authentication succeeded for username '%s'", in.username)
 	}
-	if s.tokens != nil && km.HasUserPass {
-		if err := in.issueToken(now, ""); err != nil {
+	return in.finishAuth(now, "", km.HasUserPass)
+}
+
+// finishAuth completes a successful authentication: a token for clients
+// that sent credentials (renewing initial when given), and duplicate-cn.
+func (in *instance) finishAuth(now time.Time, initial string, hasUserPass bool) error {
+	if hasUserPass {
+		if err := in.issueToken(now, initial); err != nil {
 			return err
 		}
 	}
 	return in.checkDuplicate()
 }
 
+// runAuthScript runs auth-user-pass-verify for the credentials of key kid.
+// A deferred decision is stored in in.pending and reported as errDeferred.
+func (in *instance) runAuthScript(kid wire.KeyID, km *wire.KeyMethodMessage, now time.Time) error {
+	o := in.s.o
+	if in.pending != nil {
+		in.pending.d.Close()
+		in.pending = nil
+	}
+	ctx, cancel := context.WithTimeout(in.s.ctx, in.handWindow())
+	defer cancel()
+	res, err := in.s.hooks.AuthUserPass(ctx, o.Scripts.AuthUserPassVerify, o.Scripts.AuthUserPassVerifyMethod, in.env, km.Username, km.Password)
+	if err != nil {
+		return fmt.Errorf("TLS Auth Error: Auth Username/Password verification failed for peer: %v", err)
+	}
+	switch res.Status {
+	case hook.AuthAccepted:
+		in.logf("TLS: Username/Password authentication succeeded for username '%s'", in.username)
+		return nil
+	case hook.AuthDeferred:
+		window := hook.AuthDeferredWindow(in.handWindow(), o.TLS.Reneg.Seconds)
+		if p := res.Pending; p != nil {
+			if p.Timeout < window {
+				window = p.Timeout
+			}
+			in.sendPending(now, p, window)
+		}
+		in.pending = &pendingAuth{d: res.Deferred, kid: kid, deadline: now.Add(window)}
+		in.logf("TLS: Username/Password authentication deferred for username '%s'", in.username)
+		return errDeferred
+	}
+	return &authError{client: res.Reason, log: fmt.Sprintf("TLS Auth Error: Auth Username/Password verification failed for peer (username '%s')", in.username)}
+}
+
+// sendPending tells the client its authentication is pending (2.6:
+// AUTH_PENDING with the timeout, then INFO_PRE with the script's text).
+func (in *instance) sendPending(now time.Time, p *hook.Pending, window time.Duration) {
+	msg := "AUTH_PENDING"
+	if in.ivProto&ivAuthPending != 0 {
+		msg = fmt.Sprintf("AUTH_PENDING,timeout %d", int(window/time.Second))
+	}
+	in.sess.SendMessage(now, msg)
+	in.sess.SendMessage(now, "INFO_PRE,"+p.Extra)
+}
+
+// pollPending checks a deferred authentication and continues with its
+// outcome.
+func (in *instance) pollPending(now time.Time) {
+	p := in.pending
+	st, reason := p.d.Poll()
+	if st == hook.AuthDeferred && now.Before(p.deadline) {
+		return
+	}
+	in.pending = nil
+	p.d.Close()
+	var err error
+	switch st {
+	case hook.AuthAccepted:
+		in.logf("TLS: Username/Password authentication succeeded for username '%s' (deferred)", in.username)
+	case hook.AuthRejected:
+		err = &authError{client: reason, log: fmt.Sprintf("TLS Auth Error: Auth Username/Password verification failed for peer (username '%s', deferred)", in.username)}
+	default:
+		err = errors.New("TLS Auth Error: the deferred authentication timed out")
+	}
+	if p.kid != 0 || in.ready {
+		// A renegotiation.
+		if err != nil {
+			in.reauthFailed(err, now)
+		} else if !in.keyAuthenticated(p.kid, now) {
+			in.exitAt = now
+		}
+		return
+	}
+	if err == nil {
+		err = in.finishAuth(now, "", true)
+	}
+	in.authenticated(err, now)
+}
+
 // reauthenticate checks a renegotiation's credentials: the current token,
 // or the password through the script again.
-func (in *instance) reauthenticate(km *wire.KeyMethodMessage, now time.Time) error {
+func (in *instance) reauthenticate(kid wire.KeyID, km *wire.KeyMethodMessage, now time.Time) error {
 	s := in.s
 	if !km.HasUserPass || s.o.Scripts.AuthUserPassVerify == nil && s.tokens == nil {
 		return nil
@@ -85,12 +186,12 @@ func (in *instance) reauthenticate(km *wire.KeyMethodMessage, now time.Time) err
 			return in.issueToken(now, km.Password)
 		}
 		if r.State == authtoken.Expired {
-			return errors.New("SESSION: token expired")
+			return &authError{client: "SESSION: token expired", log: "auth-token: the token expired"}
 		}
 		return errors.New("auth-token: invalid token")
 	}
 	if s.o.Scripts.AuthUserPassVerify != nil {
-		if err := in.runAuthScript(km.Username, km.Password); err != nil {
+		if err := in.runAuthScript(kid, km, now); err != nil {
 			return err
 		}
 	}
@@ -136,94 +237,15 @@ func (in *instance) checkDuplicate() error {
 	return nil
 }
 
-// runAuthScript runs auth-user-pass-verify (via-file or via-env).
-func (in *instance) runAuthScript(user, pass string) error {
-	o := in.s.o
-	sc := o.Scripts.AuthUserPassVerify
-	if o.Scripts.Security < 2 {
-		return fmt.Errorf("auth-user-pass-verify %q not run: script-security is %d, it needs 2", sc.Command, o.Scripts.Security)
-	}
-	env := in.baseEnv("user-pass-verify")
-	args := append([]string(nil), sc.Args...)
-	if o.Scripts.AuthUserPassVerifyMethod == config.ViaEnv {
-		env = append(env, "username="+user)
-		if o.Scripts.Security >= 3 {
-			env = append(env, "password="+pass)
-		}
-	} else {
-		dir := o.Scripts.TmpDir
-		if dir == "" {
-			dir = os.TempDir()
-		}
-		f, err := os.CreateTemp(dir, "openvpn_up_")
-		if err != nil {
-			return fmt.Errorf("auth-user-pass-verify: %w", err)
-		}
-		defer os.Remove(f.Name())
-		fmt.Fprintf(f, "%s\n%s\n", user, pass)
-		f.Close()
-		args = append(args, f.Name())
-		env = append(env, "username="+user)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), in.handWindow())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sc.Path, args...)
-	cmd.Env = env
-	cmd.Dir = o.Dir
-	out, err := cmd.CombinedOutput()
-	if len(out) > 0 {
-		in.logf("auth-user-pass-verify output: %s", strings.TrimSpace(string(out)))
-	}
-	if err != nil {
-		return fmt.Errorf("TLS Auth Error: Auth Username/Password verification failed for peer (%v)", err)
-	}
-	return nil
-}
-
-// baseEnv is the environment of server scripts.
-func (in *instance) baseEnv(typ string) []string {
-	env := append(os.Environ(), "script_type="+typ, "common_name="+in.cn,
-		"daemon=0", fmt.Sprintf("daemon_pid=%d", os.Getpid()))
-	if a := in.addr.Addr(); a.Is4() {
-		env = append(env, "untrusted_ip="+a.String(), "trusted_ip="+a.String())
-	} else {
-		env = append(env, "untrusted_ip6="+a.String(), "trusted_ip6="+a.String())
-	}
-	env = append(env, fmt.Sprintf("untrusted_port=%d", in.addr.Port()), fmt.Sprintf("trusted_port=%d", in.addr.Port()))
-	for k, v := range in.peerInfo {
-		if strings.HasPrefix(k, "IV_") || strings.HasPrefix(k, "UV_") {
-			env = append(env, k+"="+v)
-		}
-	}
-	if in.vaddr4.IsValid() {
-		env = append(env, "ifconfig_pool_remote_ip="+in.vaddr4.String())
-	}
-	if in.vaddr6.IsValid() {
-		env = append(env, "ifconfig_pool_remote_ip6="+in.vaddr6.String())
-	}
-	if in.s.o.ConfigFile != "" {
-		env = append(env, "config="+filepath.Clean(in.s.o.ConfigFile))
-	}
-	return env
-}
-
 // runDisconnect runs client-disconnect.
 func (in *instance) runDisconnect() {
 	o := in.s.o
-	sc := o.Scripts.ClientDisconnect
-	if sc == nil || o.Scripts.Security < 2 {
+	if o.Scripts.ClientDisconnect == nil {
 		return
 	}
 	st := in.peer.Stats()
-	env := append(in.baseEnv("client-disconnect"),
-		fmt.Sprintf("bytes_received=%d", st.LinkRxBytes), fmt.Sprintf("bytes_sent=%d", st.LinkTxBytes),
-		fmt.Sprintf("time_duration=%d", int(time.Since(in.connectedAt).Seconds())))
+	in.env.SetDisconnect(st.LinkRxBytes, st.LinkTxBytes, time.Since(in.connectedAt))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, sc.Path, sc.Args...)
-	cmd.Env = env
-	cmd.Dir = o.Dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		in.logf("client-disconnect failed: %v %s", err, out)
-	}
+	in.s.hooks.ClientDisconnect(ctx, o.Scripts.ClientDisconnect, in.env)
 }

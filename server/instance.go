@@ -18,8 +18,9 @@ import (
 	"github.com/openvpn-go/openvpn-go/ctlwrap"
 	"github.com/openvpn-go/openvpn-go/datacrypto"
 	"github.com/openvpn-go/openvpn-go/dataplane"
-	"github.com/openvpn-go/openvpn-go/tlsconf"
+	"github.com/openvpn-go/openvpn-go/hook"
 	"github.com/openvpn-go/openvpn-go/wire"
+	"github.com/openvpn-go/openvpn-go/x509name"
 )
 
 // IV_PROTO bits a client may announce (ssl.h).
@@ -47,20 +48,25 @@ type instance struct {
 	snap    atomic.Pointer[ClientInfo]
 	keyInfo ctlwrap.ClientKeyInfo
 
-	started   time.Time
-	cn        string
-	username  string
-	password  string
-	peerInfo  map[string]string
-	ivProto   int
-	authErr   string // AUTH_FAILED reason once authentication failed
-	authed    bool
-	ready     bool // keys installed, addresses assigned: PUSH_REPLY can go
-	pushReq   bool
-	pushSent  time.Time
-	exitAt    time.Time
-	token     string // the current token issued to this client
-	heldToken string // the connection's first verified token
+	started    time.Time
+	cn         string
+	username   string
+	peerInfo   map[string]string
+	ivProto    int
+	authErr    string // why authentication failed (log text); "" until then
+	failReason string // the reason sent with AUTH_FAILED ("" for none)
+	env        *hook.Env
+	pending    *pendingAuth          // a deferred auth-user-pass-verify
+	connPend   *hook.DeferredConnect // a deferred client-connect
+	connUntil  time.Time
+	v2checked  bool // tls-crypt-v2-verify ran
+	authed     bool
+	ready      bool // keys installed, addresses assigned: PUSH_REPLY can go
+	pushReq    bool
+	pushSent   time.Time
+	exitAt     time.Time
+	token      string // the current token issued to this client
+	heldToken  string // the connection's first verified token
 
 	cipher string
 	suite  datacrypto.Suite
@@ -187,6 +193,9 @@ func (in *instance) run(ctx context.Context) {
 			} else {
 				in.peer.MarkReceived(now)
 			}
+			if !in.verifyV2() {
+				return
+			}
 		case <-in.sess.Wake():
 			now = time.Now()
 			in.sess.Tick(now)
@@ -216,6 +225,33 @@ func (in *instance) run(ctx context.Context) {
 		}
 		timer.Reset(max(time.Until(next), time.Millisecond))
 	}
+}
+
+// verifyV2 runs tls-crypt-v2-verify once on the metadata of the client's
+// tls-crypt-v2 key, as soon as the wrapper has unwrapped it; false ends the
+// instance.
+func (in *instance) verifyV2() bool {
+	if in.v2checked {
+		return true
+	}
+	sc := in.s.o.Scripts.TLSCryptV2Verify
+	v, ok := in.wrap.(*ctlwrap.TLSCryptV2Server)
+	if sc == nil || !ok {
+		in.v2checked = true
+		return true
+	}
+	info, ok := v.ClientKey()
+	if !ok {
+		return true
+	}
+	in.v2checked = true
+	ctx, cancel := context.WithTimeout(in.s.ctx, in.handWindow())
+	defer cancel()
+	if err := in.s.hooks.TLSCryptV2Verify(ctx, sc, info.Metadata()); err != nil {
+		in.logf("TLS Error: tls-crypt-v2-verify refused the client key: %v", err)
+		return false
+	}
+	return true
 }
 
 func isReset(pkt []byte) bool {
@@ -252,6 +288,12 @@ func (in *instance) process(now time.Time) bool {
 			in.peer.RemoveKey(ev.KeyID)
 		}
 	}
+	if in.pending != nil {
+		in.pollPending(now)
+	}
+	if in.connPend != nil {
+		in.pollConnect(now)
+	}
 	if !in.exitAt.IsZero() && now.After(in.exitAt) {
 		return true
 	}
@@ -285,52 +327,104 @@ func (in *instance) handWindow() time.Duration {
 	return control.DefaultHandWindow
 }
 
-// keyExchanged authenticates the client on every key and installs keys.
+// keyExchanged authenticates the client on every key and installs keys;
+// false ends the instance.
 func (in *instance) keyExchanged(kid wire.KeyID, now time.Time) bool {
 	km, ok := in.sess.PeerKeyMethod(kid)
 	if !ok {
 		return false
 	}
-	if kid == 0 && !in.authed && in.authErr == "" {
+	if kid == 0 && !in.authed && in.authErr == "" && in.pending == nil {
 		in.peerInfo = parsePeerInfo(km.PeerInfo)
 		in.ivProto, _ = strconv.Atoi(in.peerInfo["IV_PROTO"])
+		in.env = in.s.newEnv()
+		in.env.SetUntrusted(in.addr)
+		in.env.SetPeerInfo(km.PeerInfo)
 		if certs := in.sess.PeerCertificates(0); len(certs) > 0 {
-			in.cn = tlsconf.RemapCommonName(certs[0].Subject.CommonName)
-			in.logf("VERIFY OK: depth=0, %s", tlsconf.Subject(certs[0]))
-		}
-		if err := in.authenticate(km, now); err != nil {
-			in.authErr = err.Error()
-			in.logf("TLS Auth Error: %v", err)
-			if in.ivProto&ivRequestPush != 0 || in.pushReq {
-				in.sendAuthFailed(now)
+			in.env.SetPeerChain(certs)
+			cn, ok := hook.PeerCommonName(certs[0])
+			if !ok {
+				in.authFailed(errors.New("VERIFY ERROR: the client certificate has no common name of at most 64 bytes"), now)
+				return true
 			}
+			in.cn = cn
+			in.logf("VERIFY OK: depth=0, %s", x509name.Subject(certs[0]))
+		}
+		err := in.authenticate(km, now)
+		if err == errDeferred {
 			return true
 		}
-		in.authed = true
-		in.logf("[%s] Peer Connection Initiated with %s", in.cn, in.addr)
-		if err := in.setup(now); err != nil {
-			in.authErr = err.Error()
-			in.logf("%v", err)
-			if in.ivProto&ivRequestPush != 0 || in.pushReq {
-				in.sendAuthFailed(now)
-			}
-			return true
-		}
-		if in.pushReq || in.ivProto&ivRequestPush != 0 {
-			in.sendPush(now)
-		}
+		in.authenticated(err, now)
 		return true
 	}
 	if !in.ready {
 		return true
 	}
 	// Renegotiation: authenticate again (the token normally), then install.
-	if err := in.reauthenticate(km, now); err != nil {
-		in.logf("TLS Auth Error on renegotiation: %v", err)
-		in.sendAuthFailedMsg(now, "")
-		in.exitAt = now.Add(5 * time.Second)
+	if err := in.reauthenticate(kid, km, now); err != nil {
+		if err == errDeferred {
+			return true
+		}
+		in.reauthFailed(err, now)
 		return true
 	}
+	return in.keyAuthenticated(kid, now)
+}
+
+// authenticated continues after the first authentication's outcome: the
+// client's set-up and its PUSH_REPLY, or AUTH_FAILED.
+func (in *instance) authenticated(err error, now time.Time) {
+	if err != nil {
+		in.authFailed(err, now)
+		return
+	}
+	in.authed = true
+	in.env.SetTrusted(in.addr)
+	in.logf("[%s] Peer Connection Initiated with %s", in.cn, in.addr)
+	if err := in.setup(now); err != nil {
+		if err != errDeferred {
+			in.authFailed(err, now)
+		}
+		return
+	}
+	in.pushIfRequested(now)
+}
+
+func (in *instance) pushIfRequested(now time.Time) {
+	if in.ready && (in.pushReq || in.ivProto&ivRequestPush != 0) {
+		in.sendPush(now)
+	}
+}
+
+// authFailed refuses the client: AUTH_FAILED (with the reason of an
+// authError) once it asks for its configuration, then the end.
+func (in *instance) authFailed(err error, now time.Time) {
+	in.authErr = err.Error()
+	var ae *authError
+	if errors.As(err, &ae) {
+		in.failReason = ae.client
+	}
+	in.logf("%v", err)
+	if in.ivProto&ivRequestPush != 0 || in.pushReq {
+		in.sendAuthFailed(now)
+	}
+}
+
+// reauthFailed ends a client whose renegotiation was refused.
+func (in *instance) reauthFailed(err error, now time.Time) {
+	in.logf("TLS Auth Error on renegotiation: %v", err)
+	reason := ""
+	var ae *authError
+	if errors.As(err, &ae) {
+		reason = ae.client
+	}
+	in.sendAuthFailedMsg(now, reason)
+	in.exitAt = now.Add(5 * time.Second)
+}
+
+// keyAuthenticated installs a renegotiated key and sends the renewed
+// token; false ends the instance.
+func (in *instance) keyAuthenticated(kid wire.KeyID, now time.Time) bool {
 	if err := in.installKey(kid); err != nil {
 		in.logf("renegotiated key %d: %v", kid, err)
 		return false
@@ -365,13 +459,13 @@ func (in *instance) message(msg string, now time.Time) bool {
 }
 
 func (in *instance) sendAuthFailed(now time.Time) {
-	in.sendAuthFailedMsg(now, in.authErr)
+	in.sendAuthFailedMsg(now, in.failReason)
 	in.exitAt = now.Add(5 * time.Second)
 }
 
 func (in *instance) sendAuthFailedMsg(now time.Time, reason string) {
 	msg := "AUTH_FAILED"
-	if reason != "" && strings.HasPrefix(reason, "SESSION:") || strings.HasPrefix(reason, "Data channel") {
+	if reason != "" {
 		msg += "," + reason
 	}
 	in.sess.SendMessage(now, msg)
@@ -414,7 +508,16 @@ func (in *instance) cleanup() {
 		in.sess.Close()
 	}
 	in.s.dp.RemovePeer(in.peer)
+	in.unlearn()
 	in.s.pool.release(in, time.Now())
+	if in.pending != nil {
+		in.pending.d.Close()
+		in.pending = nil
+	}
+	if in.connPend != nil {
+		in.connPend.Close()
+		in.connPend = nil
+	}
 	if in.ready {
 		in.logf("client-instance exiting")
 		in.runDisconnect()

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/openvpn-go/openvpn-go/config"
 	"github.com/openvpn-go/openvpn-go/dataplane"
 	"github.com/openvpn-go/openvpn-go/event"
+	"github.com/openvpn-go/openvpn-go/hook"
 	"github.com/openvpn-go/openvpn-go/keys"
 	"github.com/openvpn-go/openvpn-go/netconf"
 	"github.com/openvpn-go/openvpn-go/tlsconf"
@@ -64,6 +66,8 @@ type Server struct {
 	connectRate *rate // connect-freq: new client instances
 
 	tokens *authtoken.Secret
+	hooks  *hook.Runner
+	env    *hook.Env // the variables every script gets (options, daemon)
 
 	mu        sync.Mutex
 	instances map[*instance]struct{}
@@ -117,6 +121,7 @@ func New(cfg Config) (*Server, error) {
 			}
 		}
 	}
+	s.hooks = hook.NewRunner(o.Scripts, o.Dir, s.log)
 	s.initialRate = newRate(o.Server.ConnectFreqInitial)
 	s.connectRate = newRate(o.Server.ConnectFreq)
 	if s.pool, err = newAddrPool(o, s.log); err != nil {
@@ -125,10 +130,15 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// newEnv returns the script environment of a new client instance.
+func (s *Server) newEnv() *hook.Env { return s.env.Clone() }
+
 // Run starts the server and serves until ctx is cancelled.
 func (s *Server) Run(ctx context.Context) error {
 	s.ctx = ctx
 	s.started = time.Now()
+	s.env = hook.NewEnv()
+	s.env.SetOptions(s.o, s.started, os.Getpid())
 	s.dp = dataplane.NewServer(dataplane.ServerConfig{
 		MaxPeers:       s.srv.MaxClients,
 		ClientToClient: s.srv.ClientToClient,

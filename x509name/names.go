@@ -1,4 +1,4 @@
-package hook
+package x509name
 
 // opensslShortNames maps distinguished-name attribute OIDs to the short
 // names OpenSSL 3.0 (the library of the reference openvpn 2.6.14) prints and
@@ -6,7 +6,7 @@ package hook
 // printing a certificate carrying each attribute with `openssl x509
 // -nameopt sname`; attributes OpenSSL does not know (NID_undef) are not
 // exported by openvpn and are absent here.
-var opensslShortNames = map[string]string{
+var shortNames = map[string]string{
 	"2.5.4.3":                    "CN",
 	"2.5.4.4":                    "SN",
 	"2.5.4.5":                    "serialNumber",
@@ -123,4 +123,12 @@ var opensslShortNames = map[string]string{
 	"1.3.6.1.4.1.311.60.2.1.3":   "jurisdictionC",
 	"2.5.29.17":                  "subjectAltName",
 	"1.3.6.1.5.5.7.9.1":          "id-pda-dateOfBirth",
+}
+
+// ShortName returns OpenSSL's short name of a distinguished-name attribute
+// ("CN" for 2.5.4.3); ok is false for an attribute OpenSSL does not know,
+// which openvpn does not export.
+func ShortName(oid string) (name string, ok bool) {
+	name, ok = shortNames[oid]
+	return name, ok
 }

@@ -1,4 +1,8 @@
-package hook
+// Package x509name renders X.509 distinguished names exactly as openvpn
+// 2.6 (through OpenSSL 3) prints them: in logs, in the tls_id_N and
+// X509_N_<attr> script variables, in the tls-verify argument and for
+// verify-x509-name subject matching.
+package x509name
 
 import (
 	"crypto/x509"
@@ -16,12 +20,17 @@ import (
 // backslashes doubled; then openvpn's remapping (remaining control
 // characters to '_') and leading '-' replaced by '_'. Example:
 // "C=US, O=Example, CN=vpn.example.com".
-func Subject(c *x509.Certificate) string {
+func Subject(c *x509.Certificate) string { return format(c.RawSubject, c.Subject.Names) }
+
+// Issuer renders the issuer of c like Subject.
+func Issuer(c *x509.Certificate) string { return format(c.RawIssuer, c.Issuer.Names) }
+
+func format(raw []byte, names []pkix.AttributeTypeAndValue) string {
 	var rdns pkix.RDNSequence
-	if rest, err := asn1.Unmarshal(c.RawSubject, &rdns); err != nil || len(rest) > 0 {
+	if rest, err := asn1.Unmarshal(raw, &rdns); err != nil || len(rest) > 0 {
 		// Not a well-formed name: fall back to the parsed attributes.
 		rdns = nil
-		for _, n := range c.Subject.Names {
+		for _, n := range names {
 			rdns = append(rdns, pkix.RelativeDistinguishedNameSET{n})
 		}
 	}
@@ -34,7 +43,7 @@ func Subject(c *x509.Certificate) string {
 			if j > 0 {
 				b.WriteString(" + ")
 			}
-			name, ok := opensslShortNames[atv.Type.String()]
+			name, ok := shortNames[atv.Type.String()]
 			if !ok {
 				name = atv.Type.String()
 			}
@@ -43,7 +52,7 @@ func Subject(c *x509.Certificate) string {
 			escapeCtl(&b, fmt.Sprint(atv.Value))
 		}
 	}
-	s := remapCtl(b.String())
+	s := RemapCtl(b.String())
 	if t := strings.TrimLeft(s, "-"); len(t) < len(s) {
 		s = strings.Repeat("_", len(s)-len(t)) + t
 	}
@@ -63,4 +72,19 @@ func escapeCtl(b *strings.Builder, s string) {
 			b.WriteByte(c)
 		}
 	}
+}
+
+// RemapCtl replaces control characters (bytes below 0x20, and DEL) with
+// '_', openvpn's remapping of names and credentials.
+func RemapCtl(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c == 0x7f {
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }
