@@ -92,10 +92,15 @@ func TestClientFeatures(t *testing.T) {
 		dump := filepath.Join(dir, "env")
 		script := filepath.Join(dir, "up.sh")
 		os.WriteFile(script, []byte("#!/bin/sh\nenv > "+dump+"\necho \"args: $*\" >> "+dump+"\n"), 0o755)
+		ipchange := filepath.Join(dir, "ipchange.sh")
+		os.WriteFile(ipchange, []byte("#!/bin/sh\necho \"$script_type $*\" > "+dir+"/ipchange.out\n"), 0o755)
 		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet",
 			srvOpts: []string{`push "dhcp-option DNS 10.8.0.1"`, `push "dhcp-option DOMAIN corp.example"`,
 				`push "route 192.168.77.0 255.255.255.0"`},
-			cliOpts: []string{"script-security 2", "up " + script}})
+			cliOpts: []string{"script-security 2", "up " + script, "ipchange " + ipchange}})
+		if b, _ := os.ReadFile(filepath.Join(dir, "ipchange.out")); string(b) != "ipchange [AF_INET]"+e.n.Server.IPv4.String()+" 1194\n" {
+			t.Errorf("ipchange ran with %q", b)
+		}
 		b, err := os.ReadFile(dump)
 		if err != nil {
 			t.Fatal(err)

@@ -178,3 +178,16 @@ func (cn *conn) runDown() {
 	e.run.RunUpDown(ctx, cn.o.Scripts.RoutePreDown, hook.TypeRoutePreDown, e.Env, u)
 	e.run.RunUpDown(ctx, cn.o.Scripts.Down, hook.TypeDown, e.Env, u)
 }
+
+// runIPChange runs the ipchange script once the server is authenticated,
+// with the server's address as openvpn passes it ("[AF_INET]1.2.3.4 1194").
+func (cn *conn) runIPChange() {
+	sc := cn.o.Scripts.IPChange
+	if sc == nil {
+		return
+	}
+	e := newScriptEnv(cn.o, cn)
+	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
+	defer cancel()
+	e.run.IPChange(ctx, sc, e.Env, cn.t.addr)
+}

@@ -54,8 +54,7 @@ type conn struct {
 	ccExit                      bool
 	sessionTimeout              time.Time
 
-	env         *scriptEnv
-	upArgsSaved []string
+	env *scriptEnv
 }
 
 // negotiated is what the server's push decided.
@@ -350,6 +349,7 @@ func (cn *conn) keyExchanged(kid wire.KeyID, now time.Time) (outcome, bool) {
 			c.log.Info(fmt.Sprintf("Control Channel: %s, cipher %s", tlsVersionName(st.Version), tlsCipherName(st.CipherSuite)))
 		}
 		c.log.Info(fmt.Sprintf("[%s] Peer Connection Initiated with %s", peerCN(cn.sess), cn.t))
+		cn.runIPChange()
 		c.setState(event.GetConfig, "", nil)
 		cn.pushExpires = now.Add(cn.o.TLS.HandWindow)
 		if cn.o.TLS.HandWindow == 0 {
