@@ -129,8 +129,12 @@ func (d Net) Dial(ctx context.Context, network string, local, remote netip.AddrP
 	}
 	switch c := c.(type) {
 	case *net.UDPConn:
-		s := newUDPSock(c)
-		return &udpConn{udpSock: s, remote: netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())}, nil
+		u, err := newUDPConn(c, remote, envOffloadPolicy())
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		return u, nil
 	case *net.TCPConn:
 		return NewStream(c), nil
 	}

@@ -71,6 +71,24 @@ type Dialer interface {
 	Dial(ctx context.Context, network string, local, remote netip.AddrPort) (Conn, error)
 }
 
+// Offloads are the kernel offloads a datagram transport uses.
+type Offloads struct {
+	// GSO (UDP_SEGMENT, Linux >= 4.18): a run of equal-sized packets to
+	// one peer leaves in one system call and is segmented by the kernel
+	// or the NIC. It is switched off for good if the egress device
+	// refuses it (EIO: no tx checksum offload).
+	GSO bool
+	// GRO (UDP_GRO, used on Linux >= 5.12): datagrams of one flow arrive
+	// coalesced and are split by the transport.
+	GRO bool
+}
+
+// Offloader is implemented by the built-in UDP transports (Conn and
+// PacketConn) to report their offloads, e.g. for a log line.
+type Offloader interface {
+	Offloads() Offloads
+}
+
 // ErrClosed is returned by operations on a closed transport.
 var ErrClosed = errors.New("transport: use of closed connection")
 

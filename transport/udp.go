@@ -2,15 +2,13 @@ package transport
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,45 +19,53 @@ const DefaultBatchSize = 128
 // uses 7 MiB); the FORCE variants are tried first (they need CAP_NET_ADMIN).
 const socketBuffer = 7 << 20
 
-// batcher is the common part of x/net's ipv4/ipv6 PacketConn.
-type batcher interface {
-	ReadBatch(ms []ipv4.Message, flags int) (int, error)
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
-}
-
+// udpSock is a UDP socket with batched, offloaded I/O (see udp_mmsg.go).
+//
+// Concurrency: the receive state r is used only by ReadBatch, which the
+// Conn/PacketConn contract confines to one goroutine at a time; the send
+// state w is guarded by wmu because WriteBatch may be called concurrently
+// (data plane and control session). Close may be called at any time and
+// unblocks both.
+//
+// Buffer ownership: WriteBatch's iovecs point into the caller's packets
+// only for the duration of the call (nothing is copied and nothing is
+// retained for use after it returns). ReadBatch writes into the caller's
+// buffers during the call; with GRO, datagrams are first read into the
+// socket's own buffers and copied out.
 type udpSock struct {
-	wmu   sync.Mutex // serialises WriteBatch (wmsgs is shared)
 	c     *net.UDPConn
-	b     batcher
-	rmsgs []ipv4.Message
-	wmsgs []ipv4.Message
+	rc    syscall.RawConn
 	local netip.AddrPort
+	v6    bool // AF_INET6 socket
+
+	gsoOn atomic.Bool // UDP_SEGMENT in use (cleared when the kernel refuses it)
+	groOn bool        // UDP_GRO on (fixed at set-up)
+
+	r udpReader
+
+	wmu sync.Mutex
+	w   udpWriter
 }
 
-func newUDPSock(c *net.UDPConn) *udpSock {
-	s := &udpSock{c: c}
-	la := c.LocalAddr().(*net.UDPAddr).AddrPort()
-	s.local = netip.AddrPortFrom(la.Addr().Unmap(), la.Port())
-	if la.Addr().Is4() {
-		s.b = ipv4.NewPacketConn(c)
-	} else {
-		s.b = ipv6.NewPacketConn(c)
-	}
-	s.rmsgs = make([]ipv4.Message, DefaultBatchSize)
-	s.wmsgs = make([]ipv4.Message, DefaultBatchSize)
-	for i := range s.rmsgs {
-		s.rmsgs[i].Buffers = make([][]byte, 1)
-		s.wmsgs[i].Buffers = make([][]byte, 1)
-	}
-	setBuffers(c)
-	return s
-}
-
-func setBuffers(c *net.UDPConn) {
+func newUDPSock(c *net.UDPConn, connected bool, pol offloadPolicy) (*udpSock, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
-		return
+		return nil, fmt.Errorf("transport: %w", err)
 	}
+	s := &udpSock{c: c, rc: rc}
+	la := c.LocalAddr().(*net.UDPAddr).AddrPort()
+	s.local = netip.AddrPortFrom(la.Addr().Unmap(), la.Port())
+	s.v6 = !la.Addr().Is4()
+	setBuffers(rc)
+	gso, gro := probeOffloads(rc, pol)
+	s.gsoOn.Store(gso)
+	s.groOn = gro
+	s.r.init(gro, connected)
+	s.w.init(gso)
+	return s, nil
+}
+
+func setBuffers(rc syscall.RawConn) {
 	rc.Control(func(fd uintptr) {
 		for _, o := range [][2]int{{unix.SO_RCVBUFFORCE, unix.SO_RCVBUF}, {unix.SO_SNDBUFFORCE, unix.SO_SNDBUF}} {
 			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o[0], socketBuffer) != nil {
@@ -69,81 +75,66 @@ func setBuffers(c *net.UDPConn) {
 	})
 }
 
+// Offloads reports the UDP offloads this socket uses now.
+func (s *udpSock) Offloads() Offloads {
+	return Offloads{GSO: s.gsoOn.Load(), GRO: s.groOn}
+}
+
+var (
+	_ Conn       = (*udpConn)(nil)
+	_ PacketConn = (*udpPacketConn)(nil)
+	_ Offloader  = (*udpConn)(nil)
+	_ Offloader  = (*udpPacketConn)(nil)
+)
+
 // udpConn is a connected UDP socket: the client side.
 type udpConn struct {
 	*udpSock
 	remote netip.AddrPort
+	maxPay int // largest UDP payload to remote (a GSO send's bound)
 }
 
+func newUDPConn(c *net.UDPConn, remote netip.AddrPort, pol offloadPolicy) (*udpConn, error) {
+	s, err := newUDPSock(c, true, pol)
+	if err != nil {
+		return nil, err
+	}
+	u := &udpConn{udpSock: s, remote: netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port()), maxPay: maxIPv6UDPPayload}
+	if u.remote.Addr().Is4() {
+		u.maxPay = maxIPv4UDPPayload
+	}
+	return u, nil
+}
+
+// ReadBatch implements Conn. With GRO, the segments of a coalesced
+// datagram that do not fit in bufs are returned by the next call.
 func (u *udpConn) ReadBatch(bufs [][]byte, sizes []int) (int, error) {
-	n := min(len(bufs), len(u.rmsgs))
-	ms := u.rmsgs[:n]
-	for i := range ms {
-		ms[i].Buffers[0] = bufs[i]
-		ms[i].N, ms[i].Flags = 0, 0
-	}
-	for {
-		got, err := u.b.ReadBatch(ms, 0)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return 0, ErrClosed
-			}
-			if isTransient(err) {
-				// ICMP errors on a connected socket (port unreachable while
-				// the server restarts): keep reading.
-				continue
-			}
-			return 0, err
-		}
-		for i := 0; i < got; i++ {
-			sizes[i] = ms[i].N
-			if ms[i].Flags&unix.MSG_TRUNC != 0 {
-				sizes[i] = 0 // too long for its buffer: dropped
-			}
-		}
-		if got > 0 {
-			return got, nil
-		}
-	}
+	return read(u.udpSock, connIn{bufs, sizes})
 }
 
+// WriteBatch implements Conn: runs of equal-sized packets (the last may be
+// shorter) leave as one GSO datagram when the kernel supports it.
 func (u *udpConn) WriteBatch(pkts [][]byte) error {
 	u.wmu.Lock()
 	defer u.wmu.Unlock()
-	for len(pkts) > 0 {
-		n := min(len(pkts), len(u.wmsgs))
-		ms := u.wmsgs[:n]
-		for i := range ms {
-			ms[i].Buffers[0] = pkts[i]
-			ms[i].Addr = nil
-		}
-		sent, err := u.b.WriteBatch(ms, 0)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return ErrClosed
-			}
-			if isTransient(err) {
-				// Port unreachable or a full queue: datagrams are lossy.
-				sent = max(sent, 1)
-			} else {
-				return err
-			}
-		}
-		pkts = pkts[sent:]
-	}
-	return nil
+	return write(u.udpSock, connOut{pkts, u.maxPay})
 }
 
-func (u *udpConn) BatchSize() int             { return len(u.rmsgs) }
+func (u *udpConn) BatchSize() int             { return DefaultBatchSize }
 func (u *udpConn) Stream() bool               { return false }
 func (u *udpConn) LocalAddr() netip.AddrPort  { return u.local }
 func (u *udpConn) RemoteAddr() netip.AddrPort { return u.remote }
 func (u *udpConn) Close() error               { return u.c.Close() }
 
-func isTransient(err error) bool {
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
-		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EMSGSIZE) ||
-		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.EAGAIN)
+// isTransient reports whether a socket error concerns one datagram (or a
+// stale ICMP error) rather than the socket: datagrams are lossy, the
+// socket carries on.
+func isTransient(e syscall.Errno) bool {
+	switch e {
+	case unix.ECONNREFUSED, unix.EHOSTUNREACH, unix.ENETUNREACH, unix.EMSGSIZE, unix.ENOBUFS, unix.EAGAIN, unix.EPERM:
+		return true
+	}
+	return false
 }
 
 // udpPacketConn is a server's UDP socket.
@@ -156,7 +147,14 @@ type udpPacketConn struct {
 // socket with IPV6_V6ONLY off that serves IPv4 clients as v4-mapped
 // addresses (reported unmapped). v6only forces IPV6_V6ONLY on ("bind
 // ipv6only").
+//
+// The socket uses UDP GSO and GRO when the kernel supports them (see
+// Offloads); OPENVPN_GO_UDP_OFFLOAD=0 turns them off.
 func ListenUDP(network string, local netip.AddrPort, v6only bool) (PacketConn, error) {
+	return listenUDP(network, local, v6only, envOffloadPolicy())
+}
+
+func listenUDP(network string, local netip.AddrPort, v6only bool, pol offloadPolicy) (*udpPacketConn, error) {
 	lc := net.ListenConfig{}
 	addr := local
 	switch network {
@@ -188,7 +186,12 @@ func ListenUDP(network string, local netip.AddrPort, v6only bool) (PacketConn, e
 	if err != nil {
 		return nil, fmt.Errorf("transport: listen %s %v: %w", network, addr, err)
 	}
-	return &udpPacketConn{newUDPSock(pc.(*net.UDPConn))}, nil
+	s, err := newUDPSock(pc.(*net.UDPConn), false, pol)
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	return &udpPacketConn{s}, nil
 }
 
 func v6onlyControl(on bool) func(string, string, syscall.RawConn) error {
@@ -208,75 +211,22 @@ func v6onlyControl(on bool) func(string, string, syscall.RawConn) error {
 	}
 }
 
+// ReadBatch implements PacketConn: msgs[i].Buf is filled, msgs[i].N and
+// msgs[i].Addr (unmapped) are set. With GRO, the segments of a coalesced
+// datagram that do not fit in msgs are returned by the next call.
 func (u *udpPacketConn) ReadBatch(msgs []Message) (int, error) {
-	n := min(len(msgs), len(u.rmsgs))
-	ms := u.rmsgs[:n]
-	for i := range ms {
-		ms[i].Buffers[0] = msgs[i].Buf
-		ms[i].N, ms[i].Flags, ms[i].Addr = 0, 0, nil
-	}
-	for {
-		got, err := u.b.ReadBatch(ms, 0)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return 0, ErrClosed
-			}
-			if isTransient(err) {
-				continue
-			}
-			return 0, err
-		}
-		for i := 0; i < got; i++ {
-			msgs[i].N = 0
-			ua, ok := ms[i].Addr.(*net.UDPAddr)
-			if !ok || ms[i].Flags&unix.MSG_TRUNC != 0 {
-				continue // dropped: N stays 0
-			}
-			ap := ua.AddrPort()
-			msgs[i].N = ms[i].N
-			msgs[i].Addr = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-		}
-		if got > 0 {
-			return got, nil
-		}
-	}
+	return read(u.udpSock, packetIn(msgs))
 }
 
+// WriteBatch implements PacketConn: runs of consecutive messages to the
+// same address with equal lengths (the last may be shorter) leave as one
+// GSO datagram. IPv4 destinations on an IPv6 socket are sent v4-mapped.
 func (u *udpPacketConn) WriteBatch(msgs []Message) error {
 	u.wmu.Lock()
 	defer u.wmu.Unlock()
-	for len(msgs) > 0 {
-		n := min(len(msgs), len(u.wmsgs))
-		ms := u.wmsgs[:n]
-		for i := range ms {
-			ms[i].Buffers[0] = msgs[i].Buf
-			ms[i].Addr = u.udpAddr(msgs[i].Addr)
-		}
-		sent, err := u.b.WriteBatch(ms, 0)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return ErrClosed
-			}
-			if !isTransient(err) {
-				return err
-			}
-			sent = max(sent, 1)
-		}
-		msgs = msgs[sent:]
-	}
-	return nil
+	return write(u.udpSock, packetOut{msgs, u.v6})
 }
 
-// udpAddr converts a destination for this socket: IPv4 destinations on an
-// IPv6 socket are sent v4-mapped.
-func (u *udpPacketConn) udpAddr(a netip.AddrPort) *net.UDPAddr {
-	ip := a.Addr()
-	if ip.Is4() && !u.local.Addr().Is4() {
-		ip = netip.AddrFrom16(ip.As16())
-	}
-	return net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, a.Port()))
-}
-
-func (u *udpPacketConn) BatchSize() int            { return len(u.rmsgs) }
+func (u *udpPacketConn) BatchSize() int            { return DefaultBatchSize }
 func (u *udpPacketConn) LocalAddr() netip.AddrPort { return u.local }
 func (u *udpPacketConn) Close() error              { return u.c.Close() }
