@@ -46,6 +46,7 @@ var (
 	errEmpty    = fmt.Errorf("%w: empty payload (OpenVPN drops AEAD packets without payload); do not send it", ErrBuffer)
 	errHeader   = fmt.Errorf("%w: header must be P_DATA_V1 or P_DATA_V2 with key_id 0..7 and peer-id below 2^24", ErrBuffer)
 	errBatchOut = fmt.Errorf("%w: SealBatch needs len(pkts) >= len(bufs)", ErrBuffer)
+	errZeroID   = fmt.Errorf("%w: SealAt needs a packet-id from ReserveID (never 0)", ErrBuffer)
 	errShort    = fmt.Errorf("%w: shorter than header, packet-id, tag/HMAC and minimum payload", ErrMalformed)
 	errBlockLen = fmt.Errorf("%w: CBC ciphertext is not a whole number of blocks", ErrMalformed)
 	errPadding  = fmt.Errorf("%w: bad CBC padding after a valid HMAC (peer bug or wrong cipher)", ErrMalformed)

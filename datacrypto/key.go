@@ -344,6 +344,30 @@ func (k *Key) SealBatch(hdr wire.DataHeader, bufs [][]byte, off int, pkts [][]by
 	return nil
 }
 
+// ReserveID takes the next send packet-id without sealing, for a caller
+// that assigns ids in wire order and seals on several goroutines
+// ([Key.SealAt]). After the last id it returns ErrPacketIDExhausted. Safe
+// for concurrent use.
+func (k *Key) ReserveID() (uint32, error) {
+	id := k.sent.Add(1)
+	if id > MaxPacketID {
+		return 0, ErrPacketIDExhausted
+	}
+	return uint32(id), nil
+}
+
+// SealAt is Seal with a packet-id from ReserveID: each reserved id must be
+// sealed at most once. Safe for concurrent use; it does not allocate.
+func (k *Key) SealAt(hdr wire.DataHeader, buf []byte, off int, id uint32) ([]byte, error) {
+	if err := k.check(hdr, buf, off); err != nil {
+		return nil, err
+	}
+	if id == 0 {
+		return nil, errZeroID
+	}
+	return k.sealID(hdr, buf, off, id, nil), nil
+}
+
 // sealID seals with a given packet-id. iv, if not nil, overrides the CBC IV
 // (tests only).
 func (k *Key) sealID(hdr wire.DataHeader, buf []byte, off int, id uint32, iv []byte) []byte {

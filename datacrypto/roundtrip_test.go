@@ -620,3 +620,32 @@ func TestAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestSealAt: ids reserved in order and sealed out of order (as parallel
+// sealers do) open with those ids; id 0 is refused.
+func TestSealAt(t *testing.T) {
+	for _, name := range []string{"AES-256-GCM", "CHACHA20-POLY1305", "AES-256-CBC"} {
+		cli, srv := keyPair(t, mustSuite(t, name, "SHA256"), 1)
+		ids := make([]uint32, 4)
+		for i := range ids {
+			id, err := cli.ReserveID()
+			if err != nil || id != uint32(i+1) {
+				t.Fatalf("%s: reserve %d: %d %v", name, i, id, err)
+			}
+			ids[i] = id
+		}
+		for _, i := range []int{3, 1, 0, 2} {
+			pkt, err := cli.SealAt(hdrV2, sealBuffer([]byte(fmt.Sprint(i))), Headroom, ids[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			pt, pid, err := srv.Open(pkt)
+			if err != nil || pid != ids[i] || string(pt) != fmt.Sprint(i) {
+				t.Fatalf("%s: packet %d: %q pid %d %v", name, i, pt, pid, err)
+			}
+		}
+		if _, err := cli.SealAt(hdrV2, sealBuffer([]byte("x")), Headroom, 0); !errors.Is(err, ErrBuffer) {
+			t.Fatalf("%s: SealAt with id 0: %v", name, err)
+		}
+	}
+}

@@ -40,6 +40,17 @@ type Client struct {
 	wg     sync.WaitGroup
 	closed bool
 	err    chan error // first fatal link error
+
+	work     *workers // crypto workers of both directions
+	seq      outSeq   // packet-id order of everything sent
+	stopWork sync.Once
+	// in is the state of the inbound writer stage.
+	in struct {
+		scratch []byte
+		out     [][]byte
+		stream  bool
+		dead    bool // the link failed a TCP packet: drop the rest
+	}
 }
 
 // NewClient returns a data plane over conn. Call Start to begin reading.
@@ -49,11 +60,12 @@ func NewClient(conn transport.Conn, log *slog.Logger) *Client {
 	}
 	c := &Client{
 		conn: conn,
-		peer: newPeer(),
 		log:  log,
 		ctl:  make(chan []byte, controlInbox),
 		err:  make(chan error, 1),
+		work: startWorkers(parallelism),
 	}
+	c.peer = newPeer(&c.seq)
 	c.peer.send = conn.WriteBatch
 	return c
 }
@@ -109,7 +121,10 @@ func (c *Client) Close() {
 }
 
 // Wait waits for the goroutines to exit (after Close and closing the tun).
-func (c *Client) Wait() { c.wg.Wait() }
+func (c *Client) Wait() {
+	c.wg.Wait()
+	c.stopWork.Do(c.work.stop)
+}
 
 func (c *Client) fatal(err error) {
 	select {
@@ -118,24 +133,105 @@ func (c *Client) fatal(err error) {
 	}
 }
 
-// readLink is the inbound loop.
+// clientIn is one batch of the inbound pipeline (link → tun).
+type clientIn struct {
+	st    batchState
+	c     *Client
+	full  [][]byte // whole buffers
+	rbufs [][]byte // the same from Offset: packets are read there
+	sizes []int
+	open  openBatch
+	now   time.Time
+}
+
+func (b *clientIn) stage() *batchState { return &b.st }
+func (b *clientIn) size() int          { return len(b.open.jobs) }
+
+func (b *clientIn) crypt() {
+	b.open.run(0, len(b.open.jobs))
+	b.st.done()
+}
+
+// finish checks replay, unframes and writes the batch to tun, in order.
+func (b *clientIn) finish() {
+	c := b.c
+	p := c.peer
+	in := &c.in
+	if in.dead {
+		return
+	}
+	out := in.out[:0]
+	var tunBytes uint64
+	for i := range b.open.jobs {
+		j := &b.open.jobs[i]
+		payload, kind := p.accept(j, in.scratch, b.now)
+		if kind == rxAuthFailed && in.stream {
+			// openvpn 2.6 treats any decrypt or replay failure on TCP as
+			// fatal for the connection.
+			c.fatal(errors.New("dataplane: data packet failed authentication or replay check on a TCP link"))
+			c.conn.Close()
+			in.dead = true
+			return
+		}
+		if kind != rxData {
+			continue
+		}
+		if mss := p.Settings().MSS; mss != 0 {
+			ippkt.MSSClamp(payload, mss)
+		}
+		// Move the payload to the common offset of the batched tun write
+		// (it may alias the scratch buffer after decompression, or sit
+		// after the header inside the buffer).
+		buf := j.buf
+		if len(payload) > len(buf)-Offset {
+			continue
+		}
+		copy(buf[Offset:], payload)
+		tunBytes += uint64(len(payload))
+		out = append(out, buf[:Offset+len(payload)])
+	}
+	in.out = out
+	if len(out) == 0 {
+		return
+	}
+	c.mu.Lock()
+	t := c.tun
+	c.mu.Unlock()
+	if t == nil {
+		return
+	}
+	if _, err := t.Write(out, Offset); err != nil {
+		c.log.Debug("tun write", "err", err)
+	}
+	p.tunRxBytes.Add(tunBytes)
+}
+
+// readLink is the inbound reader: it reads batches from the link, passes
+// control packets to the session owner and data packets down the
+// pipeline.
 func (c *Client) readLink() {
 	defer c.wg.Done()
 	n := c.conn.BatchSize()
-	full := make([][]byte, n)  // whole buffers
-	rbufs := make([][]byte, n) // the same, from Offset: packets are read there
-	sizes := make([]int, n)
-	for i := range full {
-		full[i] = make([]byte, BufSize)
-		rbufs[i] = full[i][Offset:]
+	c.in.scratch = make([]byte, decompressMax)
+	c.in.out = make([][]byte, 0, n)
+	c.in.stream = c.conn.Stream()
+	batches := make([]*clientIn, batchesFor(c.work))
+	for k := range batches {
+		b := &clientIn{c: c, full: make([][]byte, n), rbufs: make([][]byte, n), sizes: make([]int, n), open: openBatch{jobs: make([]openJob, 0, n)}}
+		for i := range b.full {
+			b.full[i] = make([]byte, BufSize)
+			b.rbufs[i] = b.full[i][Offset:]
+		}
+		batches[k] = b
 	}
-	out := make([][]byte, 0, n)
-	scratch := make([]byte, decompressMax)
-	stream := c.conn.Stream()
+	pl := newPipeline(c.work, batches, nil)
+	defer pl.close()
 	p := c.peer
 	for {
-		got, err := c.conn.ReadBatch(rbufs, sizes)
+		b := pl.next()
+		got, err := c.conn.ReadBatch(b.rbufs, b.sizes)
 		if err != nil {
+			pl.recycle(b)
 			c.mu.Lock()
 			closed := c.closed
 			c.mu.Unlock()
@@ -144,12 +240,11 @@ func (c *Client) readLink() {
 			}
 			return
 		}
-		now := time.Now()
-		out = out[:0]
-		var rxBytes, tunBytes uint64
+		b.now = time.Now()
+		var rxBytes uint64
+		b.open.jobs = b.open.jobs[:0]
 		for i := 0; i < got; i++ {
-			b := full[i]
-			pkt := b[Offset : Offset+sizes[i]]
+			pkt := b.full[i][Offset : Offset+b.sizes[i]]
 			rxBytes += uint64(len(pkt))
 			op, _, _ := wire.PeekOpcode(pkt)
 			if !op.IsData() {
@@ -161,69 +256,90 @@ func (c *Client) readLink() {
 				}
 				continue
 			}
-			payload, kind := p.open(pkt, scratch, now)
-			if kind == rxAuthFailed && stream {
-				// openvpn 2.6 treats any decrypt or replay failure on TCP as
-				// fatal for the connection.
-				c.fatal(errors.New("dataplane: data packet failed authentication or replay check on a TCP link"))
-				c.conn.Close()
-				return
-			}
-			if kind != rxData {
-				continue
-			}
-			if mss := p.Settings().MSS; mss != 0 {
-				ippkt.MSSClamp(payload, mss)
-			}
-			// Move the payload to the common offset of the batched tun write
-			// (it may alias scratch after decompression, or sit after the
-			// header inside b).
-			if len(payload) > len(b)-Offset {
-				continue
-			}
-			copy(b[Offset:], payload)
-			tunBytes += uint64(len(payload))
-			out = append(out, b[:Offset+len(payload)])
+			b.open.jobs = append(b.open.jobs, openJob{key: p.keyFor(pkt), pkt: pkt, buf: b.full[i]})
 		}
 		p.linkRxBytes.Add(rxBytes)
 		p.linkRxPackets.Add(uint64(got))
-		if len(out) == 0 {
+		if len(b.open.jobs) == 0 {
+			pl.recycle(b)
 			continue
 		}
-		c.mu.Lock()
-		t := c.tun
-		c.mu.Unlock()
-		if t == nil {
-			continue
-		}
-		if _, err := t.Write(out, Offset); err != nil {
-			c.log.Debug("tun write", "err", err)
-		}
-		p.tunRxBytes.Add(tunBytes)
+		pl.submit(b)
 	}
 }
 
-// readTun is the outbound loop.
+// clientOut is one batch of the outbound pipeline (tun → link).
+type clientOut struct {
+	st    batchState
+	c     *Client
+	bufs  [][]byte
+	sizes []int
+	seal  sealBatch
+	arena fragArena
+	pkts  [][]byte
+}
+
+func (b *clientOut) stage() *batchState { return &b.st }
+func (b *clientOut) size() int          { return len(b.seal.jobs) }
+
+func (b *clientOut) crypt() {
+	b.seal.run(0, len(b.seal.jobs))
+	b.st.done()
+}
+
+// finish writes the sealed batch to the link.
+func (b *clientOut) finish() {
+	c := b.c
+	p := c.peer
+	pkts := b.pkts[:0]
+	var txBytes uint64
+	for i := range b.seal.jobs {
+		if pkt := b.seal.jobs[i].out; pkt != nil {
+			pkts = append(pkts, pkt)
+			txBytes += uint64(len(pkt))
+		}
+	}
+	b.pkts = pkts
+	if len(pkts) == 0 {
+		return
+	}
+	if err := c.conn.WriteBatch(pkts); err != nil {
+		c.log.Debug("link write", "err", err)
+		return
+	}
+	p.linkTxBytes.Add(txBytes)
+	p.linkTxPackets.Add(uint64(len(pkts)))
+	p.lastSend.Store(time.Now().UnixNano())
+}
+
+// readTun is the outbound reader: it reads batches from tun, frames them
+// and assigns packet ids in order, and passes them down the pipeline.
 func (c *Client) readTun(dev tun.Device) {
 	defer c.wg.Done()
 	n := dev.BatchSize()
-	bufs := make([][]byte, n)
-	sizes := make([]int, n)
-	for i := range bufs {
-		bufs[i] = make([]byte, BufSize)
+	batches := make([]*clientOut, batchesFor(c.work))
+	for k := range batches {
+		b := &clientOut{c: c, bufs: make([][]byte, n), sizes: make([]int, n), seal: sealBatch{jobs: make([]sealJob, 0, n)}, pkts: make([][]byte, 0, n)}
+		for i := range b.bufs {
+			b.bufs[i] = make([]byte, BufSize)
+		}
+		batches[k] = b
 	}
-	pkts := make([][]byte, 0, n)
+	pl := newPipeline(c.work, batches, &c.seq)
+	defer pl.close()
 	replies := make([][]byte, 0, n)
 	replyBufs := make([][]byte, n)
 	for i := range replyBufs {
 		replyBufs[i] = make([]byte, Offset, Offset+1280)
 	}
 	for {
-		for i := range bufs {
-			bufs[i] = bufs[i][:cap(bufs[i])]
+		b := pl.next()
+		for i := range b.bufs {
+			b.bufs[i] = b.bufs[i][:cap(b.bufs[i])]
 		}
-		got, err := dev.Read(bufs, sizes, Offset)
+		got, err := dev.Read(b.bufs, b.sizes, Offset)
 		if err != nil {
+			pl.recycle(b)
 			if errors.Is(err, wgtun.ErrTooManySegments) {
 				continue
 			}
@@ -231,12 +347,14 @@ func (c *Client) readTun(dev tun.Device) {
 		}
 		p := c.peer
 		set := p.Settings()
-		pkts = pkts[:0]
 		replies = replies[:0]
-		var tunBytes, txBytes uint64
+		c.seq.mu.Lock() // ids are reserved in the order the batches are queued
+		b.seal.jobs = b.seal.jobs[:0]
+		b.arena.reset()
+		var tunBytes uint64
 		for i := 0; i < got; i++ {
-			tunBytes += uint64(sizes[i])
-			ip := bufs[i][Offset : Offset+sizes[i]]
+			tunBytes += uint64(b.sizes[i])
+			ip := b.bufs[i][Offset : Offset+b.sizes[i]]
 			if set.BlockIPv6 && ippkt.Version(ip) == 6 {
 				// block-ipv6: answer with ICMPv6 "no route" instead of sending.
 				if r, ok := ippkt.AppendICMPv6NoRoute(replyBufs[len(replies)][:Offset], ip, blockIPv6Src); ok {
@@ -247,25 +365,17 @@ func (c *Client) readTun(dev tun.Device) {
 			if set.MSS != 0 {
 				ippkt.MSSClamp(ip, set.MSS)
 			}
-			k := len(pkts)
-			pkts = p.sealOut(bufs[i], Offset, Offset+sizes[i], pkts)
-			for _, pkt := range pkts[k:] {
-				txBytes += uint64(len(pkt))
-			}
+			b.seal.jobs = p.prepareSeal(b.bufs[i], Offset, Offset+b.sizes[i], &b.arena, b.seal.jobs)
 		}
+		if len(b.seal.jobs) == 0 {
+			pl.recycle(b)
+		} else {
+			pl.submit(b)
+		}
+		c.seq.mu.Unlock()
 		p.tunTxBytes.Add(tunBytes)
 		if len(replies) > 0 {
 			dev.Write(replies, Offset)
 		}
-		if len(pkts) == 0 {
-			continue
-		}
-		if err := c.conn.WriteBatch(pkts); err != nil {
-			c.log.Debug("link write", "err", err)
-			continue
-		}
-		p.linkTxBytes.Add(txBytes)
-		p.linkTxPackets.Add(uint64(len(pkts)))
-		p.lastSend.Store(time.Now().UnixNano())
 	}
 }

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"errors"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,13 +89,15 @@ type Peer struct {
 
 	// send transmits sealed packets to this peer; set by the engine.
 	send func(pkts [][]byte) error
+	// seq orders what is sealed outside the outbound reader with the
+	// outbound batches; set by the engine.
+	seq *outSeq
 
 	// Fragmentation state, created on first use. fragOut belongs to the
 	// outbound goroutine, fragIn to the inbound one.
 	fragOut struct {
 		size  int
 		sp    *fragment.Splitter
-		bufs  [][]byte
 		frags [fragment.MaxFrags][]byte
 	}
 	fragIn struct {
@@ -103,8 +106,8 @@ type Peer struct {
 	}
 }
 
-func newPeer() *Peer {
-	p := &Peer{}
+func newPeer(seq *outSeq) *Peer {
+	p := &Peer{seq: seq}
 	p.state.Store(&keyset{hdr: wire.DataHeader{Opcode: wire.OpDataV1, PeerID: wire.PeerIDNone}})
 	return p
 }
@@ -205,40 +208,76 @@ func (p *Peer) SendOCCExit() error {
 }
 
 func (p *Peer) sendSpecial(payload []byte) error {
-	buf := make([]byte, Offset+len(payload), Offset+len(payload)+datacrypto.Tailroom+comp.MaxTailroom)
-	copy(buf[Offset:], payload)
-	pkt, ok := p.seal(buf, Offset, Offset+len(payload))
-	if !ok {
-		return ErrNoKey
-	}
 	if p.send == nil {
 		return errors.New("dataplane: peer has no link")
 	}
-	if err := p.send([][]byte{pkt}); err != nil {
-		return err
+	q := p.seq
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	sb := sealedBatches.Get().(*sealedBatch)
+	if !p.sealInto(sb, payload) {
+		sealedBatches.Put(sb)
+		return ErrNoKey
 	}
-	p.lastSend.Store(time.Now().UnixNano())
+	q.sendSealed(sb)
 	return nil
+}
+
+// sealInto seals a copy of payload (at most one packet) into a pooled
+// buffer and appends it to sb. The caller holds p.seq.mu.
+func (p *Peer) sealInto(sb *sealedBatch, payload []byte) bool {
+	bp := sealBufs.Get().(*[]byte)
+	need := Offset + len(payload) + datacrypto.Tailroom + comp.MaxTailroom
+	if cap(*bp) < need {
+		*bp = make([]byte, 0, need)
+	}
+	buf := (*bp)[:Offset+len(payload)]
+	copy(buf[Offset:], payload)
+	pkt, ok := p.seal(buf, Offset, len(buf))
+	if !ok {
+		sealBufs.Put(bp)
+		return false
+	}
+	sb.pkts = append(sb.pkts, sealedPkt{to: p, pkt: pkt, buf: bp})
+	return true
+}
+
+// frame applies the compression framing and, with --fragment, the
+// "whole packet" fragment header to buf[start:end]; the plaintext to seal
+// is then buf[s:e]. ok is false when the packet is dropped (no send key,
+// framing failed, too large for an unfragmented packet).
+func (st *keyset) frame(buf []byte, start, end int) (s, e int, ok bool) {
+	if st.send == nil {
+		return 0, 0, false
+	}
+	s, e, err := st.set.Compression.Frame(buf, start, end)
+	if err != nil {
+		return 0, 0, false
+	}
+	if st.set.Fragment > 0 {
+		if e-s > st.set.Fragment || s < fragment.HeaderLen {
+			return 0, 0, false
+		}
+		s -= fragment.HeaderLen
+		fragment.PutWhole(buf[s:])
+	}
+	return s, e, true
+}
+
+// needsSplit reports whether a packet of n bytes must be cut into
+// fragments.
+func (st *keyset) needsSplit(n int) bool {
+	return st.set.Fragment > 0 && n+comp.MaxHeadroom+comp.MaxTailroom > st.set.Fragment
 }
 
 // seal frames and encrypts buf[start:end]; ok is false when the packet is
 // dropped (no key). The result aliases buf. A packet larger than the
-// fragment size is not handled here (see sealOut).
+// fragment size is not handled here (see prepareSeal).
 func (p *Peer) seal(buf []byte, start, end int) ([]byte, bool) {
 	st := p.state.Load()
-	if st.send == nil {
+	s, e, ok := st.frame(buf, start, end)
+	if !ok {
 		return nil, false
-	}
-	s, e, err := st.set.Compression.Frame(buf, start, end)
-	if err != nil {
-		return nil, false
-	}
-	if st.set.Fragment > 0 {
-		if e-s > st.set.Fragment || s < fragment.HeaderLen {
-			return nil, false
-		}
-		s -= fragment.HeaderLen
-		fragment.PutWhole(buf[s:])
 	}
 	// Seal wants the plaintext at buf[off:len(buf)] with tailroom in cap.
 	pkt, err := st.send.Seal(st.hdr, buf[:e], s)
@@ -248,55 +287,122 @@ func (p *Peer) seal(buf []byte, start, end int) ([]byte, bool) {
 	return pkt, true
 }
 
-// sealOut seals one outbound packet from the tun reader, appending the
-// resulting datagrams (one, or several fragments) to out. It must only be
-// called from the outbound goroutine.
-func (p *Peer) sealOut(buf []byte, start, end int, out [][]byte) [][]byte {
-	st := p.state.Load()
-	if st.set.Fragment == 0 || end-start+comp.MaxHeadroom+comp.MaxTailroom <= st.set.Fragment {
-		if pkt, ok := p.seal(buf, start, end); ok {
-			out = append(out, pkt)
+// sealJob is one outbound datagram between the serial stage (framing,
+// packet-id in wire order) and the parallel one (encryption).
+type sealJob struct {
+	key *datacrypto.Key // nil: out is final already (a fragment)
+	hdr wire.DataHeader
+	buf []byte // the plaintext is buf[off:]
+	off int
+	id  uint32
+	out []byte      // the sealed datagram; nil if dropped
+	to  *ServerPeer // the server's destination client
+}
+
+// sealBatch is the parallel stage of a tun reader.
+type sealBatch struct{ jobs []sealJob }
+
+// run seals jobs[lo:hi]; safe to run on disjoint ranges at once.
+func (b *sealBatch) run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		j := &b.jobs[i]
+		if j.key == nil {
+			continue
 		}
-		return out
+		pkt, err := j.key.SealAt(j.hdr, j.buf, j.off, j.id)
+		if err != nil {
+			pkt = nil
+		}
+		j.out = pkt
 	}
+}
+
+// fragArena holds the datagrams of fragmented packets until their batch is
+// written. It belongs to one tun reader, which resets it per batch.
+type fragArena struct {
+	bufs [][]byte
+	used int
+}
+
+func (a *fragArena) reset() { a.used = 0 }
+
+// get returns an empty buffer of capacity size, valid until the next
+// reset.
+func (a *fragArena) get(size int) []byte {
+	if a.used == len(a.bufs) {
+		a.bufs = append(a.bufs, nil)
+	}
+	if cap(a.bufs[a.used]) < size {
+		a.bufs[a.used] = make([]byte, 0, size)
+	}
+	b := a.bufs[a.used][:0]
+	a.used++
+	return b
+}
+
+// prepareSeal runs the serial stage for one outbound packet from the tun
+// reader: framing and a packet-id, appended to jobs as one job (sealed
+// later, in parallel), or, when --fragment must cut it, the fragments
+// sealed at once into arena buffers. It must only be called from the
+// peer's outbound goroutine, in the order packets are to be sent.
+func (p *Peer) prepareSeal(buf []byte, start, end int, arena *fragArena, jobs []sealJob) []sealJob {
+	st := p.state.Load()
+	if st.needsSplit(end - start) {
+		return p.fragmentOut(st, buf, start, end, arena, jobs)
+	}
+	s, e, ok := st.frame(buf, start, end)
+	if !ok {
+		return jobs
+	}
+	id, err := st.send.ReserveID()
+	if err != nil {
+		return jobs
+	}
+	return append(jobs, sealJob{key: st.send, hdr: st.hdr, buf: buf[:e], off: s, id: id})
+}
+
+// fragmentOut cuts one packet into fragments and seals each.
+func (p *Peer) fragmentOut(st *keyset, buf []byte, start, end int, arena *fragArena, jobs []sealJob) []sealJob {
 	if st.send == nil {
-		return out
+		return jobs
 	}
 	s, e, err := st.set.Compression.Frame(buf, start, end)
 	if err != nil {
-		return out
+		return jobs
 	}
 	f := &p.fragOut
 	if f.size != st.set.Fragment || f.sp == nil {
 		sp, err := fragment.NewSplitter(st.set.Fragment, uint8(time.Now().UnixNano()))
 		if err != nil {
-			return out
+			return jobs
 		}
 		f.size, f.sp = st.set.Fragment, sp
-		f.bufs = make([][]byte, fragment.MaxFrags)
-		for i := range f.bufs {
-			f.bufs[i] = make([]byte, 0, Offset+fragment.HeaderLen+st.set.Fragment+datacrypto.Tailroom)
-		}
+	}
+	count, _, err := f.sp.Plan(e - s)
+	if err != nil {
+		return jobs
 	}
 	// Split writes each fragment (header included) at the start of its
-	// buffer; seal them at Offset.
-	dst := f.frags[:]
+	// buffer; they are sealed at Offset of the arena buffers.
+	size := Offset + fragment.HeaderLen + st.set.Fragment + datacrypto.Tailroom
+	var full [fragment.MaxFrags][]byte
+	dst := f.frags[:count]
 	for i := range dst {
-		dst[i] = f.bufs[i][Offset:Offset]
+		full[i] = arena.get(size)[:size]
+		dst[i] = full[i][Offset:Offset]
 	}
 	n, err := f.sp.Split(buf[s:e], dst)
 	if err != nil {
-		return out
+		return jobs
 	}
 	for i := 0; i < n; i++ {
-		full := f.bufs[i][:Offset+len(dst[i])]
-		pkt, err := st.send.Seal(st.hdr, full, Offset)
+		pkt, err := st.send.Seal(st.hdr, full[i][:Offset+len(dst[i])], Offset)
 		if err != nil {
-			return out
+			return jobs
 		}
-		out = append(out, pkt)
+		jobs = append(jobs, sealJob{out: pkt})
 	}
-	return out
+	return jobs
 }
 
 // inbound result kinds.
@@ -311,21 +417,64 @@ const (
 // open decrypts, checks replay, removes framing and classifies one data
 // packet. Must be called from one goroutine per peer (replay window).
 func (p *Peer) open(pkt []byte, scratch []byte, now time.Time) ([]byte, int) {
-	st := p.state.Load()
-	k := st.keys[pkt[0]&7]
+	j := openJob{key: p.keyFor(pkt), pkt: pkt}
+	if j.key != nil {
+		j.payload, j.pid, j.err = j.key.Open(pkt)
+	}
+	return p.accept(&j, scratch, now)
+}
+
+// keyFor returns the key of a data packet's key_id, nil if there is none.
+func (p *Peer) keyFor(pkt []byte) *datacrypto.Key {
+	return p.state.Load().keys[pkt[0]&7]
+}
+
+// openJob is one inbound data packet between the serial stage (finding
+// the peer and key), the parallel one (decryption) and the serial one in
+// arrival order (replay check, framing, delivery).
+type openJob struct {
+	key     *datacrypto.Key // nil: no key for the packet's key_id
+	pkt     []byte
+	buf     []byte // the whole buffer holding pkt
+	payload []byte
+	pid     uint32
+	err     error
+	from    *ServerPeer // the server's client
+	addr    netip.AddrPort
+}
+
+// openBatch is the parallel stage of a link reader.
+type openBatch struct{ jobs []openJob }
+
+// run decrypts jobs[lo:hi]; safe to run on disjoint ranges at once.
+func (b *openBatch) run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		j := &b.jobs[i]
+		if j.key != nil {
+			j.payload, j.pid, j.err = j.key.Open(j.pkt)
+		}
+	}
+}
+
+// accept finishes a decrypted packet in arrival order: the replay check,
+// fragment reassembly, decompression and classification. Must be called
+// from one goroutine per peer.
+func (p *Peer) accept(j *openJob, scratch []byte, now time.Time) ([]byte, int) {
+	k := j.key
 	if k == nil {
 		p.dropNoKey.Add(1)
 		return nil, rxDrop
 	}
-	payload, pid, err := k.Open(pkt)
+	payload, err := j.payload, j.err
 	if err != nil {
 		p.dropAuth.Add(1)
 		return nil, rxAuthFailed
 	}
-	if !k.Replay(pid, now) {
+	if !k.Replay(j.pid, now) {
 		p.dropReplay.Add(1)
 		return nil, rxAuthFailed
 	}
+	st := p.state.Load()
 	p.lastRecv.Store(now.UnixNano())
 	if st.set.Fragment > 0 {
 		f := &p.fragIn

@@ -40,6 +40,11 @@ type Server struct {
 	closed  atomic.Bool
 	newCtl  func(pc transport.PacketConn, from netip.AddrPort, pkt []byte)
 	floated func(p *ServerPeer, from netip.AddrPort)
+
+	work     *workers // crypto workers of every pipeline
+	seq      outSeq   // packet-id order of everything sent to clients
+	stopWork sync.Once
+	out      *tunWriter // the outbound writer stage's state
 }
 
 // ServerConfig configures a Server.
@@ -71,6 +76,7 @@ func NewServer(cfg ServerConfig) *Server {
 		peers:          make([]atomic.Pointer[ServerPeer], cfg.MaxPeers),
 		newCtl:         cfg.NewControl,
 		floated:        cfg.Floated,
+		work:           startWorkers(parallelism),
 	}
 	m := map[netip.AddrPort]*ServerPeer{}
 	s.byAddr.Store(&m)
@@ -124,7 +130,7 @@ var ErrNoPeerID = errors.New("dataplane: no free peer-id: max-clients reached")
 // AddUDPPeer registers a UDP client at addr on pc with the lowest free
 // peer-id.
 func (s *Server) AddUDPPeer(pc transport.PacketConn, addr netip.AddrPort) (*ServerPeer, error) {
-	p := &ServerPeer{Peer: *newPeer(), pc: pc, ctl: make(chan []byte, controlInbox), srv: s}
+	p := &ServerPeer{Peer: *newPeer(&s.seq), pc: pc, ctl: make(chan []byte, controlInbox), srv: s}
 	p.addr.Store(&addr)
 	p.Peer.send = func(pkts [][]byte) error {
 		a := p.Addr()
@@ -147,7 +153,7 @@ func (s *Server) AddUDPPeer(pc transport.PacketConn, addr netip.AddrPort) (*Serv
 
 // AddStreamPeer registers a TCP client and starts its reader.
 func (s *Server) AddStreamPeer(c transport.Conn) (*ServerPeer, error) {
-	p := &ServerPeer{Peer: *newPeer(), stream: c, ctl: make(chan []byte, controlInbox), srv: s}
+	p := &ServerPeer{Peer: *newPeer(&s.seq), stream: c, ctl: make(chan []byte, controlInbox), srv: s}
 	a := c.RemoteAddr()
 	p.addr.Store(&a)
 	p.Peer.send = c.WriteBatch
@@ -301,37 +307,80 @@ func (s *Server) ServeUDP(pc transport.PacketConn) {
 // and the tun device, then calls Wait.
 func (s *Server) Close() { s.closed.Store(true) }
 
-// Wait waits for every reader goroutine.
-func (s *Server) Wait() { s.wg.Wait() }
+// Wait waits for every reader goroutine, then stops the crypto workers.
+func (s *Server) Wait() {
+	s.wg.Wait()
+	s.stopWork.Do(s.work.stop)
+}
 
 func isMulticast(a netip.Addr) bool {
 	return a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }
 
-// readTun routes outbound packets to their clients.
+// serverOut is one batch of the outbound pipeline (tun → clients).
+type serverOut struct {
+	st    batchState
+	s     *Server
+	bufs  [][]byte
+	sizes []int
+	seal  sealBatch
+	arena fragArena
+}
+
+func (b *serverOut) stage() *batchState { return &b.st }
+func (b *serverOut) size() int          { return len(b.seal.jobs) }
+
+func (b *serverOut) crypt() {
+	b.seal.run(0, len(b.seal.jobs))
+	b.st.done()
+}
+
+// finish writes the batch: one batched write per socket and stream.
+func (b *serverOut) finish() {
+	w := b.s.out
+	w.reset()
+	for i := range b.seal.jobs {
+		if j := &b.seal.jobs[i]; j.out != nil {
+			w.queue(j.to, j.out)
+		}
+	}
+	w.flush(b.s.log)
+}
+
+// readTun is the outbound reader: it routes each packet to its client by
+// destination address, frames it and assigns its packet id in order, and
+// passes the batch down the pipeline.
 func (s *Server) readTun(dev tun.Device) {
 	defer s.wg.Done()
 	n := dev.BatchSize()
-	bufs := make([][]byte, n)
-	sizes := make([]int, n)
-	for i := range bufs {
-		bufs[i] = make([]byte, BufSize)
+	s.out = &tunWriter{streams: map[*ServerPeer][][]byte{}}
+	batches := make([]*serverOut, batchesFor(s.work))
+	for k := range batches {
+		b := &serverOut{s: s, bufs: make([][]byte, n), sizes: make([]int, n), seal: sealBatch{jobs: make([]sealJob, 0, n)}}
+		for i := range b.bufs {
+			b.bufs[i] = make([]byte, BufSize)
+		}
+		batches[k] = b
 	}
-	w := &tunWriter{streams: map[*ServerPeer][][]byte{}}
+	pl := newPipeline(s.work, batches, &s.seq)
+	defer pl.close()
 	bcast := make([]byte, BufSize)
-	var sealed [][]byte
 	for {
-		got, err := dev.Read(bufs, sizes, Offset)
+		b := pl.next()
+		got, err := dev.Read(b.bufs, b.sizes, Offset)
 		if err != nil {
+			pl.recycle(b)
 			if errors.Is(err, wgtun.ErrTooManySegments) {
 				continue
 			}
 			return
 		}
 		rt := s.routes.Load()
-		w.reset()
+		s.seq.mu.Lock() // ids are reserved in the order the batches are queued
+		b.seal.jobs = b.seal.jobs[:0]
+		b.arena.reset()
 		for i := 0; i < got; i++ {
-			ip := bufs[i][Offset : Offset+sizes[i]]
+			ip := b.bufs[i][Offset : Offset+b.sizes[i]]
 			dst, ok := ippkt.Dst(ip)
 			if !ok {
 				continue
@@ -340,10 +389,10 @@ func (s *Server) readTun(dev tun.Device) {
 				// Multicast and broadcast go to every client (a copy each;
 				// rare, so the copies may allocate).
 				for _, p := range s.Peers() {
-					b := bcast[:Offset+len(ip)]
-					copy(b[Offset:], ip)
-					if pkt, ok := p.seal(b, Offset, len(b)); ok {
-						w.queue(p, [][]byte{append([]byte(nil), pkt...)})
+					c := bcast[:Offset+len(ip)]
+					copy(c[Offset:], ip)
+					if pkt, ok := p.seal(c, Offset, len(c)); ok {
+						b.seal.jobs = append(b.seal.jobs, sealJob{out: append([]byte(nil), pkt...), to: p})
 					}
 				}
 				continue
@@ -356,10 +405,18 @@ func (s *Server) readTun(dev tun.Device) {
 			if mss := p.Settings().MSS; mss != 0 {
 				ippkt.MSSClamp(ip, mss)
 			}
-			sealed = p.sealOut(bufs[i], Offset, Offset+sizes[i], sealed[:0])
-			w.queue(p, sealed)
+			k := len(b.seal.jobs)
+			b.seal.jobs = p.prepareSeal(b.bufs[i], Offset, Offset+b.sizes[i], &b.arena, b.seal.jobs)
+			for j := k; j < len(b.seal.jobs); j++ {
+				b.seal.jobs[j].to = p
+			}
 		}
-		w.flush(s.log)
+		if len(b.seal.jobs) == 0 {
+			pl.recycle(b)
+		} else {
+			pl.submit(b)
+		}
+		s.seq.mu.Unlock()
 	}
 }
 
@@ -383,30 +440,23 @@ func (w *tunWriter) reset() {
 	w.peers = w.peers[:0]
 }
 
-func (w *tunWriter) queue(p *ServerPeer, pkts [][]byte) {
-	if len(pkts) == 0 {
-		return
+// queue adds one sealed datagram for p.
+func (w *tunWriter) queue(p *ServerPeer, pkt []byte) {
+	p.linkTxBytes.Add(uint64(len(pkt)))
+	p.linkTxPackets.Add(1)
+	if n := len(w.peers); n == 0 || w.peers[n-1] != p {
+		w.peers = append(w.peers, p)
 	}
-	var b uint64
-	for _, pkt := range pkts {
-		b += uint64(len(pkt))
-	}
-	p.linkTxBytes.Add(b)
-	p.linkTxPackets.Add(uint64(len(pkts)))
-	w.peers = append(w.peers, p)
 	if p.pc == nil {
-		w.streams[p] = append(w.streams[p], pkts...)
+		w.streams[p] = append(w.streams[p], pkt)
 		return
 	}
-	a := p.Addr()
 	i := slices.IndexFunc(w.udp, func(u udpBatch) bool { return u.pc == p.pc })
 	if i < 0 {
 		w.udp = append(w.udp, udpBatch{pc: p.pc})
 		i = len(w.udp) - 1
 	}
-	for _, pkt := range pkts {
-		w.udp[i].msgs = append(w.udp[i].msgs, transport.Message{Buf: pkt, Addr: a})
-	}
+	w.udp[i].msgs = append(w.udp[i].msgs, transport.Message{Buf: pkt, Addr: p.Addr()})
 }
 
 func (w *tunWriter) flush(log *slog.Logger) {
@@ -426,31 +476,94 @@ func (w *tunWriter) flush(log *slog.Logger) {
 	}
 }
 
-// readUDP handles one UDP socket.
+// serverIn is one batch of an inbound pipeline (a UDP socket or a TCP
+// client → tun or other clients).
+type serverIn struct {
+	st   batchState
+	s    *Server
+	full [][]byte
+	open openBatch
+	now  time.Time
+	r    *receiver   // the writer stage's state, shared by the pipeline's batches
+	tcp  *ServerPeer // the TCP client of a stream pipeline
+}
+
+func (b *serverIn) stage() *batchState { return &b.st }
+func (b *serverIn) size() int          { return len(b.open.jobs) }
+
+func (b *serverIn) crypt() {
+	b.open.run(0, len(b.open.jobs))
+	b.st.done()
+}
+
+// finish checks replay and delivers the batch in arrival order; a UDP
+// client floats only after a packet from its new address authenticated.
+func (b *serverIn) finish() {
+	r := b.r
+	if r.dead {
+		return
+	}
+	r.reset()
+	for i := range b.open.jobs {
+		j := &b.open.jobs[i]
+		p := j.from
+		payload, kind := p.accept(j, r.scratch, b.now)
+		if b.tcp != nil {
+			if kind == rxAuthFailed && p.HasSendKey() {
+				// 2.6: a decryption failure on TCP ends the connection.
+				p.stream.Close()
+				r.dead = true
+				return
+			}
+		} else if (kind == rxData || kind == rxPing || kind == rxOCC) && j.addr != p.Addr() {
+			// Float (CVE-2020-11810: never before the packet authenticated).
+			b.s.float(p, j.addr)
+		}
+		if kind == rxData {
+			r.deliver(p, j.buf, payload)
+		}
+	}
+	r.flush()
+}
+
+// newInPipeline builds an inbound pipeline of batches of n buffers.
+func (s *Server) newInPipeline(n int, work *workers, tcp *ServerPeer) (*pipeline[*serverIn], []*serverIn) {
+	r := newReceiver(s)
+	batches := make([]*serverIn, batchesFor(work))
+	for k := range batches {
+		b := &serverIn{s: s, full: make([][]byte, n), open: openBatch{jobs: make([]openJob, 0, n)}, r: r, tcp: tcp}
+		for i := range b.full {
+			b.full[i] = make([]byte, BufSize)
+		}
+		batches[k] = b
+	}
+	return newPipeline(work, batches, nil), batches
+}
+
+// readUDP is the reader of one UDP socket: control packets go to their
+// client's inbox (or the stateless handshake), data packets are matched to
+// their client and key and passed down the pipeline.
 func (s *Server) readUDP(pc transport.PacketConn) {
 	defer s.wg.Done()
 	n := pc.BatchSize()
+	pl, _ := s.newInPipeline(n, s.work, nil)
+	defer pl.close()
 	msgs := make([]transport.Message, n)
-	full := make([][]byte, n)
-	for i := range msgs {
-		full[i] = make([]byte, BufSize)
-		msgs[i].Buf = full[i][Offset:]
-	}
-	r := newReceiver(s)
 	for {
+		b := pl.next()
 		for i := range msgs {
-			msgs[i].Buf = full[i][Offset:]
+			msgs[i].Buf = b.full[i][Offset:]
 		}
 		got, err := pc.ReadBatch(msgs)
 		if err != nil {
+			pl.recycle(b)
 			return
 		}
-		now := time.Now()
-		r.reset()
+		b.now = time.Now()
+		b.open.jobs = b.open.jobs[:0]
 		byAddr := *s.byAddr.Load()
 		for i := 0; i < got; i++ {
 			pkt := msgs[i].Buf[:msgs[i].N]
-			b := full[i]
 			from := msgs[i].Addr
 			h, isData := wire.ParseDataHeader(pkt)
 			if !isData {
@@ -482,22 +595,15 @@ func (s *Server) readUDP(pc transport.PacketConn) {
 			if p == nil {
 				continue
 			}
-			payload, kind := p.open(pkt, r.scratch, now)
 			p.linkRxBytes.Add(uint64(len(pkt)))
 			p.linkRxPackets.Add(1)
-			if kind != rxData && kind != rxPing && kind != rxOCC {
-				continue
-			}
-			if from != p.Addr() {
-				// Float: only after the packet authenticated (CVE-2020-11810).
-				s.float(p, from)
-			}
-			if kind != rxData {
-				continue
-			}
-			r.deliver(p, b, payload)
+			b.open.jobs = append(b.open.jobs, openJob{key: p.keyFor(pkt), pkt: pkt, buf: b.full[i], from: p, addr: from})
 		}
-		r.flush()
+		if len(b.open.jobs) == 0 {
+			pl.recycle(b)
+			continue
+		}
+		pl.submit(b)
 	}
 }
 
@@ -521,29 +627,31 @@ func (s *Server) float(p *ServerPeer, from netip.AddrPort) {
 	}
 }
 
-// readStream handles one TCP client.
+// readStream is the reader of one TCP client. Its pipeline runs serially
+// (no writer goroutine, one batch) to keep the memory per TCP client low.
 func (s *Server) readStream(p *ServerPeer) {
 	defer s.wg.Done()
 	c := p.stream
 	n := c.BatchSize()
-	full := make([][]byte, n)
+	pl, _ := s.newInPipeline(n, nil, p)
+	defer pl.close()
 	rbufs := make([][]byte, n)
 	sizes := make([]int, n)
-	for i := range full {
-		full[i] = make([]byte, BufSize)
-		rbufs[i] = full[i][Offset:]
-	}
-	r := newReceiver(s)
 	defer close(p.ctl)
 	for {
+		b := pl.next()
+		for i := range rbufs {
+			rbufs[i] = b.full[i][Offset:]
+		}
 		got, err := c.ReadBatch(rbufs, sizes)
 		if err != nil {
+			pl.recycle(b)
 			return
 		}
-		now := time.Now()
-		r.reset()
+		b.now = time.Now()
+		b.open.jobs = b.open.jobs[:0]
 		for i := 0; i < got; i++ {
-			pkt := full[i][Offset : Offset+sizes[i]]
+			pkt := b.full[i][Offset : Offset+sizes[i]]
 			op, _, _ := wire.PeekOpcode(pkt)
 			if op.IsControl() {
 				select {
@@ -555,19 +663,18 @@ func (s *Server) readStream(p *ServerPeer) {
 			if !op.IsData() {
 				continue
 			}
-			payload, kind := p.open(pkt, r.scratch, now)
 			p.linkRxBytes.Add(uint64(len(pkt)))
 			p.linkRxPackets.Add(1)
-			if kind == rxAuthFailed && p.HasSendKey() {
-				// 2.6: a decryption failure on TCP ends the connection.
-				c.Close()
-				return
-			}
-			if kind == rxData {
-				r.deliver(p, full[i], payload)
-			}
+			b.open.jobs = append(b.open.jobs, openJob{key: p.keyFor(pkt), pkt: pkt, buf: b.full[i], from: p})
 		}
-		r.flush()
+		if len(b.open.jobs) == 0 {
+			pl.recycle(b)
+			continue
+		}
+		pl.submit(b)
+		if b.r.dead {
+			return
+		}
 	}
 }
 
@@ -576,14 +683,24 @@ type receiver struct {
 	s       *Server
 	scratch []byte
 	out     [][]byte
-	c2cBuf  []byte
+	c2c     []c2cPkt // client-to-client packets of the batch
+	dead    bool     // a TCP client failed a packet: its stream is closed
+}
+
+// c2cPkt is a decrypted packet for another client.
+type c2cPkt struct {
+	to      *ServerPeer
+	payload []byte
 }
 
 func newReceiver(s *Server) *receiver {
-	return &receiver{s: s, scratch: make([]byte, decompressMax), c2cBuf: make([]byte, BufSize)}
+	return &receiver{s: s, scratch: make([]byte, decompressMax)}
 }
 
-func (r *receiver) reset() { r.out = r.out[:0] }
+func (r *receiver) reset() {
+	r.out = r.out[:0]
+	r.c2c = r.c2c[:0]
+}
 
 // deliver checks the source address and sends payload to tun or, with
 // client-to-client, to the client it is addressed to. b is the buffer that
@@ -602,27 +719,43 @@ func (r *receiver) deliver(p *ServerPeer, b, payload []byte) {
 	if mss := p.Settings().MSS; mss != 0 {
 		ippkt.MSSClamp(payload, mss)
 	}
-	if r.s.clientToClient {
-		if dst, ok := ippkt.Dst(payload); ok && !isMulticast(dst) {
-			if q := rt.lookup(dst); q != nil && q != p {
-				c := r.c2cBuf[:Offset+len(payload)]
-				copy(c[Offset:], payload)
-				if pkt, ok := q.seal(c, Offset, len(c)); ok {
-					q.Peer.send([][]byte{pkt})
-				}
-				return
-			}
-		}
-	}
+	// Move the payload to the common offset of the batched tun write: it
+	// may alias the scratch buffer after decompression, or sit after the
+	// header inside b.
 	if len(payload) > len(b)-Offset {
 		return
 	}
 	copy(b[Offset:], payload)
+	payload = b[Offset : Offset+len(payload)]
+	if r.s.clientToClient {
+		if dst, ok := ippkt.Dst(payload); ok && !isMulticast(dst) {
+			if q := rt.lookup(dst); q != nil && q != p {
+				// Sealed for q in flush, in order with the server's
+				// outbound batches.
+				r.c2c = append(r.c2c, c2cPkt{to: q, payload: payload})
+				return
+			}
+		}
+	}
 	p.tunRxBytes.Add(uint64(len(payload)))
 	r.out = append(r.out, b[:Offset+len(payload)])
 }
 
 func (r *receiver) flush() {
+	if len(r.c2c) > 0 {
+		q := &r.s.seq
+		q.mu.Lock()
+		sb := sealedBatches.Get().(*sealedBatch)
+		for _, c := range r.c2c {
+			if c.to.sealInto(sb, c.payload) {
+				c.to.linkTxPackets.Add(1)
+				c.to.linkTxBytes.Add(uint64(len(sb.pkts[len(sb.pkts)-1].pkt)))
+			}
+		}
+		q.sendSealed(sb)
+		q.mu.Unlock()
+		r.c2c = r.c2c[:0]
+	}
 	if len(r.out) == 0 || r.s.tun == nil {
 		return
 	}

@@ -38,7 +38,7 @@ echo "go away" > "$auth_failed_reason_file"
 exit 1
 `, dir))
 	connect := script("connect.sh", fmt.Sprintf("env > %s/connect-env.$common_name\necho 'ifconfig-push 10.8.0.77 255.255.255.0' > \"$1\"\n", dir))
-	disconnect := script("disconnect.sh", fmt.Sprintf("env > %s/disconnect-env.$common_name\n", dir))
+	disconnect := script("disconnect.sh", fmt.Sprintf("env > %[1]s/tmp.$$ && mv %[1]s/tmp.$$ %[1]s/disconnect-env.$common_name\n", dir))
 	learn := script("learn.sh", fmt.Sprintf("echo \"$*\" >> %s/learn.log\n", dir))
 	v2verify := script("v2verify.sh", fmt.Sprintf("m=$(cat \"$metadata_file\")\necho \"$metadata_type $m\" >> %s/v2.log\n[ \"$m\" != deny ]\n", dir))
 
@@ -111,8 +111,12 @@ exit 1
 
 	alice.Stop()
 	srv.WaitLog(t, `alice/.*client-instance exiting`, 20*time.Second)
+	// The scripts run after that line.
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(read("learn.log"), "delete 10.8.0.77") && time.Now().Before(deadline) {
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(filepath.Join(dir, "disconnect-env.alice")); err == nil && strings.Contains(read("learn.log"), "delete fd00:8::1000") {
+			break
+		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	has("learn.log", "delete 10.8.0.77\n", "delete fd00:8::1000\n")
