@@ -11,6 +11,9 @@ DEBPKGS := openvpn iperf3 iproute2 iputils-ping nftables tcpdump
 # Commands that must exist, one per Debian package above.
 DEBCMDS := openvpn iperf3 ip ping nft tcpdump
 
+# Packages whose tests prove zero allocations per packet.
+ALLOCPKGS := ./wire ./replay ./comp ./fragment ./ippkt ./ctlwrap ./datacrypto ./transport ./dataplane
+
 .PHONY: all build test deps vet unit fuzz demo bench clean
 
 all: build
@@ -43,6 +46,8 @@ vet:
 test: deps vet
 	@if [ "$$(id -u)" = 0 ]; then export OPENVPN_GO_REQUIRE_LAB=1; fi; \
 	$(GO) test -race -timeout 25m ./...
+	@echo "== allocation checks (skipped under -race, where sync.Pool drops items)"
+	$(GO) test -count=1 $(ALLOCPKGS)
 
 # A few seconds of fuzzing per target (the corpora live in testdata/fuzz).
 fuzz:

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openvpn-go/openvpn-go/internal/race"
 	"github.com/openvpn-go/openvpn-go/replay"
 	"github.com/openvpn-go/openvpn-go/wire"
 )
@@ -567,7 +568,7 @@ func TestCBCIVs(t *testing.T) {
 }
 
 func TestAllocs(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race (sync.Pool drops items on purpose)")
 	}
 	for _, s := range allSuites(t) {

@@ -90,27 +90,29 @@ func (c *benchConn) Close() error               { return nil }
 func BenchmarkOutbound(b *testing.B) {
 	for _, cipher := range []string{"AES-256-GCM", "CHACHA20-POLY1305", "AES-256-CBC"} {
 		for _, workers := range workerCounts() {
-			b.Run(fmt.Sprintf("%s/workers=%d", cipher, workers), func(b *testing.B) {
-				defer setParallelism(workers)()
-				ck, _ := keyPair(b, cipher)
-				conn := &benchConn{block: make(chan struct{})}
-				c := NewClient(conn, nil)
-				c.Peer().Configure(PeerSettings{PeerID: 1, UseDataV2: true, MSS: 1400})
-				c.Peer().InstallKey(0, ck, true)
-				dev := &benchTun{pkt: ipPacket(1400, 1), batch: 64}
-				// b.N packets: b.N/64 reads.
-				dev.reset(int64(b.N/64 + 1))
-				b.SetBytes(1400)
-				b.ReportAllocs()
-				b.ResetTimer()
-				c.AttachTun(dev)
-				dev.wait()
-				b.StopTimer()
-				if n := conn.sent.Load(); n > 0 {
-					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/packet")
-				}
-			})
+			b.Run(fmt.Sprintf("%s/workers=%d", cipher, workers), func(b *testing.B) { benchOutbound(b, cipher, workers) })
 		}
+	}
+}
+
+func benchOutbound(b *testing.B, cipher string, workers int) {
+	defer setParallelism(workers)()
+	ck, _ := keyPair(b, cipher)
+	conn := &benchConn{block: make(chan struct{})}
+	c := NewClient(conn, nil)
+	c.Peer().Configure(PeerSettings{PeerID: 1, UseDataV2: true, MSS: 1400})
+	c.Peer().InstallKey(0, ck, true)
+	dev := &benchTun{pkt: ipPacket(1400, 1), batch: 64}
+	// b.N packets: b.N/64 reads.
+	dev.reset(int64(b.N/64 + 1))
+	b.SetBytes(1400)
+	b.ReportAllocs()
+	b.ResetTimer()
+	c.AttachTun(dev)
+	dev.wait()
+	b.StopTimer()
+	if n := conn.sent.Load(); n > 0 {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/packet")
 	}
 }
 
@@ -173,47 +175,49 @@ func (c *ringConn) Close() error                   { return nil }
 func BenchmarkInbound(b *testing.B) {
 	for _, cipher := range []string{"AES-256-GCM", "CHACHA20-POLY1305"} {
 		for _, workers := range workerCounts() {
-			b.Run(fmt.Sprintf("%s/workers=%d", cipher, workers), func(b *testing.B) {
-				defer setParallelism(workers)()
-				var k2 [256]byte
-				rand.Read(k2[:])
-				suite, _ := datacrypto.NewSuite(cipher, "SHA256")
-				sk, _ := datacrypto.NewKey(datacrypto.Config{Suite: suite, Role: datacrypto.RoleServer}, &k2)
-				newCK := func() *datacrypto.Key {
-					k, _ := datacrypto.NewKey(datacrypto.Config{Suite: suite, Role: datacrypto.RoleClient}, &k2)
-					return k
-				}
-				plain := ipPacket(1400, 3)
-				ring := make([][]byte, 4096)
-				for i := range ring {
-					buf := make([]byte, datacrypto.Headroom+len(plain), datacrypto.Headroom+len(plain)+datacrypto.Tailroom)
-					copy(buf[datacrypto.Headroom:], plain)
-					pkt, err := sk.Seal(wire.DataHeader{Opcode: wire.OpDataV2, PeerID: 1}, buf, datacrypto.Headroom)
-					if err != nil {
-						b.Fatal(err)
-					}
-					ring[i] = pkt
-				}
-				conn := &ringConn{ring: ring, batch: 64, done: make(chan struct{}), block: make(chan struct{})}
-				c := NewClient(conn, nil)
-				c.Peer().Configure(PeerSettings{PeerID: 1, UseDataV2: true})
-				conn.rekey = func() { c.Peer().InstallKey(0, newCK(), true) }
-				conn.rekey()
-				dev := &benchTun{batch: 64}
-				c.tun = dev
-				conn.left.Store(int64(b.N))
-				b.SetBytes(1400)
-				b.ReportAllocs()
-				b.ResetTimer()
-				c.Start()
-				<-conn.done
-				// The batches still in the pipeline are not waited for; at
-				// most a few batches of b.N.
-				b.StopTimer()
-				if n := dev.written.Load(); n > 0 {
-					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/packet")
-				}
-			})
+			b.Run(fmt.Sprintf("%s/workers=%d", cipher, workers), func(b *testing.B) { benchInbound(b, cipher, workers) })
 		}
+	}
+}
+
+func benchInbound(b *testing.B, cipher string, workers int) {
+	defer setParallelism(workers)()
+	var k2 [256]byte
+	rand.Read(k2[:])
+	suite, _ := datacrypto.NewSuite(cipher, "SHA256")
+	sk, _ := datacrypto.NewKey(datacrypto.Config{Suite: suite, Role: datacrypto.RoleServer}, &k2)
+	newCK := func() *datacrypto.Key {
+		k, _ := datacrypto.NewKey(datacrypto.Config{Suite: suite, Role: datacrypto.RoleClient}, &k2)
+		return k
+	}
+	plain := ipPacket(1400, 3)
+	ring := make([][]byte, 4096)
+	for i := range ring {
+		buf := make([]byte, datacrypto.Headroom+len(plain), datacrypto.Headroom+len(plain)+datacrypto.Tailroom)
+		copy(buf[datacrypto.Headroom:], plain)
+		pkt, err := sk.Seal(wire.DataHeader{Opcode: wire.OpDataV2, PeerID: 1}, buf, datacrypto.Headroom)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ring[i] = pkt
+	}
+	conn := &ringConn{ring: ring, batch: 64, done: make(chan struct{}), block: make(chan struct{})}
+	c := NewClient(conn, nil)
+	c.Peer().Configure(PeerSettings{PeerID: 1, UseDataV2: true})
+	conn.rekey = func() { c.Peer().InstallKey(0, newCK(), true) }
+	conn.rekey()
+	dev := &benchTun{batch: 64}
+	c.tun = dev
+	conn.left.Store(int64(b.N))
+	b.SetBytes(1400)
+	b.ReportAllocs()
+	b.ResetTimer()
+	c.Start()
+	<-conn.done
+	// The batches still in the pipeline are not waited for: at most a few
+	// batches of b.N.
+	b.StopTimer()
+	if dev.written.Load() > 0 {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/packet")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/openvpn-go/openvpn-go/internal/race"
 	"github.com/openvpn-go/openvpn-go/transport"
 )
 
@@ -92,6 +93,22 @@ func TestWireOrder(t *testing.T) {
 				t.Fatalf("workers=%d: packet %d has id %d after %d", workers, i, pid, last)
 			}
 			last = pid
+		}
+	}
+}
+
+// TestPipelineAllocs: the outbound and inbound pipelines allocate nothing
+// per packet in steady state (whatever the number of workers).
+func TestPipelineAllocs(t *testing.T) {
+	if race.Enabled {
+		t.Skip("allocation counts are meaningless under -race (sync.Pool drops items)")
+	}
+	for _, workers := range workerCounts() {
+		for name, bench := range map[string]func(*testing.B, string, int){"outbound": benchOutbound, "inbound": benchInbound} {
+			r := testing.Benchmark(func(b *testing.B) { bench(b, "AES-256-GCM", workers) })
+			if a := r.AllocsPerOp(); a != 0 {
+				t.Errorf("%s, %d workers: %d allocations per packet", name, workers, a)
+			}
 		}
 	}
 }

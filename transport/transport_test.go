@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/openvpn-go/openvpn-go/internal/race"
 	"golang.org/x/sys/unix"
 )
 
@@ -716,7 +717,7 @@ func TestUDPGSOMaxSegments(t *testing.T) {
 // state, with and without offloads, including the v4-mapped destinations
 // of a dual-stack socket.
 func TestUDPAllocs(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("the race detector allocates")
 	}
 	for _, pol := range []offloadPolicy{polOn, polOff} {

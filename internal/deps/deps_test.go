@@ -20,7 +20,7 @@ var layer = map[string]int{
 	"client": 3, "server": 3, "mgmt": 3,
 	"cmd/openvpn-go": 4,
 	// Test support: may import the library, never the command.
-	"internal/lab": 3, "internal/bench": 4, "internal/pcap": 1, "internal/vectors": 0, "internal/deps": 0,
+	"internal/lab": 3, "internal/bench": 4, "internal/pcap": 1, "internal/vectors": 0, "internal/deps": 0, "internal/race": 0,
 }
 
 // Packages that work on bytes only.

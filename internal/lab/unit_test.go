@@ -143,7 +143,7 @@ func TestParseIperf(t *testing.T) {
 			IperfResult{SentBPS: 2e9, ReceivedBPS: 1.9e9, Retransmits: 7}, ""},
 		{"udp 3.12", `{"end":{"sum":{"bits_per_second":1e6,"lost_percent":0.5,"packets":90},
 			"sum_sent":{"bits_per_second":1e6,"packets":90},"sum_received":{"bits_per_second":0.99e6,"packets":90,"lost_percent":1.5}}}`,
-			IperfResult{SentBPS: 1e6, ReceivedBPS: 0.99e6, LostPercent: 1.5}, ""},
+			IperfResult{SentBPS: 1e6, ReceivedBPS: 0.99e6, LostPercent: 1.5, ReceivedPackets: 90}, ""},
 		{"udp old", `{"end":{"sum":{"bits_per_second":1e6,"lost_percent":2}}}`,
 			IperfResult{SentBPS: 1e6, ReceivedBPS: 1e6, LostPercent: 2}, ""},
 		{"error", `{"start":{},"end":{},"error":"unable to connect to server: Connection refused"}`,

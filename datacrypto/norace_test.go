@@ -1,5 +1,0 @@
-//go:build !race
-
-package datacrypto
-
-const raceEnabled = false
