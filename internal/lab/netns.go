@@ -579,27 +579,48 @@ func (ns *NS) Sysctl(t testing.TB, key, value string) {
 func (ns *NS) Do(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
-		// Never unlocked: the goroutine exits with the thread locked, so the
-		// runtime throws the thread (and its namespace) away.
 		runtime.LockOSThread()
+		// The thread must go back to its namespace and live on: Command
+		// starts children with Pdeathsig, which the kernel sends when the
+		// forking *thread* exits, and any goroutine may have forked on this
+		// thread before. Letting a locked thread die here killed reference
+		// openvpn processes of other tests at random.
+		orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", syscall.Gettid()))
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("lab: opening the thread's namespace: %w", err)
+			return
+		}
+		defer orig.Close()
 		f, err := os.Open(netnsDir + "/" + ns.Name)
 		if err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("lab: opening namespace %s: %w", ns.Name, err)
 			return
 		}
 		trap, ok := setnsTrap[runtime.GOARCH]
 		if !ok {
 			f.Close()
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("lab: NS.Do does not know setns(2) on %s: add its number to setnsTrap", runtime.GOARCH)
 			return
 		}
 		_, _, e := syscall.RawSyscall(trap, f.Fd(), syscall.CLONE_NEWNET, 0)
 		f.Close()
 		if e != 0 {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("lab: entering namespace %s: %w", ns.Name, e)
 			return
 		}
-		errc <- fn()
+		err = fn()
+		if _, _, e := syscall.RawSyscall(trap, orig.Fd(), syscall.CLONE_NEWNET, 0); e != 0 {
+			// Stay locked: the runtime then discards the thread, which is
+			// better than running other goroutines in the wrong namespace.
+			errc <- errors.Join(err, fmt.Errorf("lab: leaving namespace %s: %w", ns.Name, e))
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- err
 	}()
 	return <-errc
 }

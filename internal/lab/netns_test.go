@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -439,5 +440,35 @@ func TestStartMissingProgram(t *testing.T) {
 	_, err := n.Server.StartLogged(t.TempDir()+"/x.log", "x", "no-such-program-lab")
 	if err == nil || !strings.Contains(err.Error(), "no-such-program-lab") {
 		t.Errorf("StartLogged of a missing program: %v", err)
+	}
+}
+
+// TestDoKeepsChildren: processes started by the lab survive any number of
+// NS.Do calls from any goroutine. (Children get Pdeathsig, which the kernel
+// sends when the forking thread exits; Do used to end its locked thread,
+// and a reference openvpn forked earlier on that thread died with it.)
+func TestDoKeepsChildren(t *testing.T) {
+	RequireRoot(t)
+	n := NewNet(t)
+	var procs []*Proc
+	for i := range 8 {
+		procs = append(procs, n.Server.Start(t, fmt.Sprintf("sleeper-%d", i), "sleep", "60"))
+	}
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := n.Client.Do(func() error { return nil }); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(100 * time.Millisecond)
+	for _, p := range procs {
+		if ok, err := p.Exited(); ok {
+			t.Fatalf("%s died: %v", p.Name, err)
+		}
 	}
 }

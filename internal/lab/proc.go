@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -93,7 +94,7 @@ func (ns *NS) StartLogged(logPath, name, prog string, args ...string) (*Proc, er
 	cmd.Stdout, cmd.Stderr = f, f
 	// Own process group, so Stop can kill what the program started.
 	cmd.SysProcAttr.Setpgid = true
-	if err := cmd.Start(); err != nil {
+	if err := startPinned(cmd); err != nil {
 		return nil, fmt.Errorf("lab: starting %s (%s) in %s: %w", name, prog, ns.Name, err)
 	}
 	p := &Proc{Name: name, NS: ns, LogPath: logPath, StopTimeout: StopTimeout, cmd: cmd, done: make(chan struct{})}
@@ -269,4 +270,27 @@ func matchLines(s string, re *regexp.Regexp, n int, final bool) [][]string {
 		s = s[min(i+1, len(s)):]
 	}
 	return out
+}
+
+// spawner is a goroutine locked for ever to one OS thread, which starts the
+// long-lived children. The kernel sends a child its Pdeathsig (see
+// NS.Command) when the *thread* that forked it exits, and the Go runtime
+// ends threads whose goroutine exits locked; forking from a thread that
+// never exits ties the children to the test process alone.
+var spawner = sync.OnceValue(func() chan<- func() {
+	ch := make(chan func())
+	go func() {
+		runtime.LockOSThread() // never unlocked: this goroutine never ends
+		for f := range ch {
+			f()
+		}
+	}()
+	return ch
+})
+
+// startPinned starts cmd from the spawner's thread.
+func startPinned(cmd *exec.Cmd) error {
+	errc := make(chan error, 1)
+	spawner() <- func() { errc <- cmd.Start() }
+	return <-errc
 }
