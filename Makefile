@@ -45,7 +45,7 @@ vet:
 # turns their "skip" into "fail" so CI cannot pass without them.
 test: deps vet
 	@if [ "$$(id -u)" = 0 ]; then export OPENVPN_GO_REQUIRE_LAB=1; fi; \
-	$(GO) test -race -timeout 25m ./...
+	$(GO) test -race -count=1 -timeout 25m ./...
 	@echo "== allocation checks (skipped under -race, where sync.Pool drops items)"
 	$(GO) test -count=1 $(ALLOCPKGS)
 
