@@ -92,12 +92,17 @@ func TestClientFeatures(t *testing.T) {
 		dump := filepath.Join(dir, "env")
 		script := filepath.Join(dir, "up.sh")
 		os.WriteFile(script, []byte("#!/bin/sh\nenv > "+dump+"\necho \"args: $*\" >> "+dump+"\n"), 0o755)
+		tlsverify := filepath.Join(dir, "tlsverify.sh")
+		os.WriteFile(tlsverify, []byte("#!/bin/sh\necho \"$1 $2 $untrusted_ip\" >> "+dir+"/tlsverify.out\n"), 0o755)
 		ipchange := filepath.Join(dir, "ipchange.sh")
 		os.WriteFile(ipchange, []byte("#!/bin/sh\necho \"$script_type $*\" > "+dir+"/ipchange.out\n"), 0o755)
 		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet",
 			srvOpts: []string{`push "dhcp-option DNS 10.8.0.1"`, `push "dhcp-option DOMAIN corp.example"`,
 				`push "route 192.168.77.0 255.255.255.0"`},
-			cliOpts: []string{"script-security 2", "up " + script, "ipchange " + ipchange}})
+			cliOpts: []string{"script-security 2", "up " + script, "ipchange " + ipchange, "tls-verify " + tlsverify}})
+		if b, _ := os.ReadFile(filepath.Join(dir, "tlsverify.out")); !strings.Contains(string(b), "1 CN=openvpn-go lab CA "+e.n.Server.IPv4.String()+"\n0 CN=server "+e.n.Server.IPv4.String()+"\n") {
+			t.Errorf("tls-verify ran with %q", b)
+		}
 		if b, _ := os.ReadFile(filepath.Join(dir, "ipchange.out")); string(b) != "ipchange [AF_INET]"+e.n.Server.IPv4.String()+" 1194\n" {
 			t.Errorf("ipchange ran with %q", b)
 		}

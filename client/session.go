@@ -3,9 +3,11 @@ package client
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/openvpn-go/openvpn-go/datacrypto"
 	"github.com/openvpn-go/openvpn-go/dataplane"
 	"github.com/openvpn-go/openvpn-go/event"
+	"github.com/openvpn-go/openvpn-go/hook"
 	"github.com/openvpn-go/openvpn-go/tlsconf"
 	"github.com/openvpn-go/openvpn-go/transport"
 	"github.com/openvpn-go/openvpn-go/wire"
@@ -105,7 +108,7 @@ func (c *Client) connect(ctx context.Context, t target) (res outcome) {
 
 	cn.sess, err = control.New(control.Config{
 		Role:          control.RoleClient,
-		TLS:           cn.tlsr.Config,
+		TLS:           cn.tlsConfig(),
 		Wrap:          wrap,
 		ResetV3:       resetV3,
 		TLSTimeout:    o.TLS.Timeout,
@@ -564,4 +567,21 @@ func peerCN(s *control.Session) string {
 		return cs[0].Subject.CommonName
 	}
 	return "server"
+}
+
+// tlsConfig is the TLS configuration of the connection, with tls-verify run
+// on the server's chain when configured.
+func (cn *conn) tlsConfig() *tls.Config {
+	sc := cn.o.Scripts.TLSVerify
+	if sc == nil {
+		return cn.tlsr.Config
+	}
+	o, addr, log := cn.o, cn.t.addr, cn.c.log
+	return cn.tlsr.WithChainCheck(func(chain []*x509.Certificate) error {
+		env := hook.NewEnv()
+		env.SetOptions(o, daemonStart, os.Getpid())
+		env.SetUntrusted(addr)
+		r := hook.NewRunner(o.Scripts, o.Dir, log)
+		return r.TLSVerifyChain(context.Background(), sc, env, chain, o.TLS.ExportCertDir)
+	})
 }

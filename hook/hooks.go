@@ -94,6 +94,33 @@ func (r *Runner) TLSVerify(ctx context.Context, s *config.Script, env *Env, dept
 	return err
 }
 
+// TLSVerifyChain runs the tls-verify script for every certificate of a
+// verified chain (the peer's first, the root last) from the root down to
+// the peer, as openvpn's verify callback does: the certificate variables of
+// each depth are added to env before its run, common_name before depth 0.
+// The first refusal refuses the peer; each run is bounded to 30 s. env
+// should hold untrusted_ip/untrusted_port.
+func (r *Runner) TLSVerifyChain(ctx context.Context, s *config.Script, env *Env, chain []*x509.Certificate, exportDir string) error {
+	if s == nil {
+		return nil
+	}
+	for depth := len(chain) - 1; depth >= 0; depth-- {
+		if depth == 0 {
+			if cn, ok := PeerCommonName(chain[0]); ok {
+				env.SetCommonName(cn)
+			}
+		}
+		env.SetCert(depth, chain[depth])
+		c, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := r.TLSVerify(c, s, env, depth, chain[depth], exportDir)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("VERIFY SCRIPT ERROR: depth=%d, %s: %w", depth, x509name.Subject(chain[depth]), err)
+		}
+	}
+	return nil
+}
+
 // TLSCryptV2Verify runs the tls-crypt-v2-verify script for the metadata of
 // a client's tls-crypt-v2 key (its first byte is the type: 0 user data, 1 a
 // timestamp). As in openvpn the script gets a fresh environment holding

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -118,7 +120,7 @@ func (in *instance) initSession(info *ctlwrap.ClientKeyInfo, cookie, clientSID w
 	}
 	in.sess, err = control.New(control.Config{
 		Role:          control.RoleServer,
-		TLS:           s.tlsr.Config,
+		TLS:           in.tlsConfig(),
 		Wrap:          in.wrap,
 		ResendWKc:     s.wrap.v2 != nil,
 		TLSTimeout:    o.TLS.Timeout,
@@ -138,6 +140,22 @@ func (in *instance) initSession(info *ctlwrap.ClientKeyInfo, cookie, clientSID w
 		in.sess.AcceptStateless(clientSID, time.Now())
 	}
 	return nil
+}
+
+// tlsConfig is the server's TLS configuration, with tls-verify run on the
+// client's chain when configured.
+func (in *instance) tlsConfig() *tls.Config {
+	s := in.s
+	sc := s.o.Scripts.TLSVerify
+	if sc == nil {
+		return s.tlsr.Config
+	}
+	addr := in.addr // the TLS goroutine must not read the instance
+	return s.tlsr.WithChainCheck(func(chain []*x509.Certificate) error {
+		env := s.newEnv()
+		env.SetUntrusted(addr)
+		return s.hooks.TLSVerifyChain(s.ctx, sc, env, chain, s.o.TLS.ExportCertDir)
+	})
 }
 
 // stop asks the instance to end; notify > 0 first tells the client to

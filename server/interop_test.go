@@ -171,6 +171,20 @@ func TestServerMatrix(t *testing.T) {
 	}
 }
 
+// TestServerTopologyP2P: "topology p2p": the pool hands out single
+// addresses (from .4, as the 2.6 "server" macro sets the pool) pushed
+// with the server's tun address as the peer.
+func TestServerTopologyP2P(t *testing.T) {
+	t.Parallel()
+	e := startServer(t, "tls-crypt", "udp", []string{"topology p2p"})
+	cli := e.client(t, e.n.Client, "alice", e.n.Server.IPv4.String(), "udp")
+	e.n.Client.Ping(t, lab.ServerTunIPv4, 2)
+	e.n.Client.Ping(t, lab.ServerTunIPv6, 2)
+	if !strings.Contains(cli.Log(), "topology p2p") || !strings.Contains(cli.Log(), "ifconfig 10.8.0.4 10.8.0.1") {
+		t.Errorf("not pushed as topology p2p:\n%s", cli.Tail(20))
+	}
+}
+
 // TestOwnClient: openvpn-go client against openvpn-go server.
 func TestOwnClient(t *testing.T) {
 	for _, proto := range []string{"udp", "tcp"} {

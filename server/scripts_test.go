@@ -18,7 +18,8 @@ import (
 // client-connect, is learned and unlearned by learn-address and reported
 // by client-disconnect; mallory is refused with the reason the script
 // wrote; eve's tls-crypt-v2 key carries metadata tls-crypt-v2-verify
-// refuses.
+// refuses; tls-verify sees every certificate of each chain and refuses
+// trudy's.
 func TestServerScripts(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -40,9 +41,10 @@ exit 1
 	connect := script("connect.sh", fmt.Sprintf("env > %s/connect-env.$common_name\necho 'ifconfig-push 10.8.0.77 255.255.255.0' > \"$1\"\n", dir))
 	disconnect := script("disconnect.sh", fmt.Sprintf("env > %[1]s/tmp.$$ && mv %[1]s/tmp.$$ %[1]s/disconnect-env.$common_name\n", dir))
 	learn := script("learn.sh", fmt.Sprintf("echo \"$*\" >> %s/learn.log\n", dir))
+	tlsverify := script("tlsverify.sh", fmt.Sprintf("echo \"$1 $2 $untrusted_ip $X509_0_CN\" >> %s/tlsverify.log\ncase \"$2\" in *CN=trudy) exit 1;; esac\n", dir))
 	v2verify := script("v2verify.sh", fmt.Sprintf("m=$(cat \"$metadata_file\")\necho \"$metadata_type $m\" >> %s/v2.log\n[ \"$m\" != deny ]\n", dir))
 
-	n := lab.NewNet(t, lab.Clients(3))
+	n := lab.NewNet(t, lab.Clients(4))
 	pki := lab.NewPKI(t)
 	bin := lab.BuildOpenVPNGo(t)
 	sk := lab.NewTLSCryptV2ServerKey(t)
@@ -50,7 +52,7 @@ exit 1
 		Extra: []string{"keepalive 2 10", "script-security 3",
 			"auth-user-pass-verify " + verify + " via-env",
 			"client-connect " + connect, "client-disconnect " + disconnect,
-			"learn-address " + learn, "tls-crypt-v2-verify " + v2verify}})
+			"learn-address " + learn, "tls-crypt-v2-verify " + v2verify, "tls-verify " + tlsverify}})
 	confFile := filepath.Join(dir, "server.conf")
 	os.WriteFile(confFile, []byte(conf), 0o600)
 	srv := n.Server.Start(t, "openvpn-go-server", bin, "--config", confFile)
@@ -67,6 +69,7 @@ exit 1
 	alice := client(0, "alice", "secret", "alice-ok")
 	mallory := client(1, "mallory", "guess", "m")
 	eve := client(2, "eve", "secret", "deny")
+	trudy := client(3, "trudy", "secret", "trudy")
 
 	alice.WaitLog(t, lab.ReadyPattern, lab.ReadyTimeout)
 	n.Server.Ping(t, netip.MustParseAddr("10.8.0.77"), 2)
@@ -74,6 +77,10 @@ exit 1
 	srv.WaitLog(t, `tls-crypt-v2-verify refused the client key`, lab.ReadyTimeout)
 	if strings.Contains(eve.Log(), "Initialization Sequence Completed") {
 		t.Fatalf("eve connected despite tls-crypt-v2-verify:\n%s", eve.Tail(20))
+	}
+	srv.WaitLog(t, `VERIFY SCRIPT ERROR: depth=0, CN=trudy`, lab.ReadyTimeout)
+	if strings.Contains(trudy.Log(), "Initialization Sequence Completed") {
+		t.Fatalf("trudy connected despite tls-verify:\n%s", trudy.Tail(20))
 	}
 
 	read := func(name string) string {
@@ -107,6 +114,7 @@ exit 1
 		"ifconfig_pool_remote_ip=10.8.0.2", "ifconfig_pool_netmask=255.255.255.0", "ifconfig_pool_remote_ip6=fd00:8::1000", "time_unix=")
 	lacks("connect-env.alice", "password=", "PATH=")
 	has("v2.log", "0 alice-ok\n", "0 deny\n")
+	has("tlsverify.log", "1 CN=openvpn-go lab CA "+n.Clients[0].IPv4.String()+" \n", "0 CN=alice "+n.Clients[0].IPv4.String()+" alice\n")
 	has("learn.log", "add 10.8.0.77 alice\n", "add fd00:8::1000 alice\n")
 
 	alice.Stop()

@@ -36,6 +36,30 @@ type Result struct {
 
 	mu       sync.Mutex
 	peerLeaf *x509.Certificate
+	check    *checker
+}
+
+// WithChainCheck returns a copy of Config whose certificate verification,
+// after all of openvpn's checks passed, also calls check with the verified
+// chain (the peer's certificate first, the root last); an error refuses the
+// peer. tls-verify runs this way, with a copy per connection so the check
+// knows which peer it is looking at. Without client certificates
+// (verify-client-cert none) there is nothing to check and Config is
+// returned as is.
+func (r *Result) WithChainCheck(check func(chain []*x509.Certificate) error) *tls.Config {
+	if r.Config.VerifyPeerCertificate == nil {
+		return r.Config
+	}
+	tc := r.Config.Clone()
+	c := r.check
+	tc.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+		chain, err := c.verify(raw, time.Now())
+		if err != nil {
+			return err
+		}
+		return check(chain)
+	}
+	return tc
 }
 
 // Client builds the client's TLS configuration.
@@ -198,13 +222,14 @@ func build(o *config.TLS, server bool) (*Result, error) {
 		r.Warnings = append(r.Warnings, warn)
 	}
 
+	r.check = c
 	verify := func(raw [][]byte, _ [][]*x509.Certificate) error {
-		leaf, err := c.verify(raw, time.Now())
+		chain, err := c.verify(raw, time.Now())
 		if err != nil {
 			return err
 		}
 		r.mu.Lock()
-		r.peerLeaf = leaf
+		r.peerLeaf = chain[0]
 		r.mu.Unlock()
 		return nil
 	}
@@ -312,7 +337,9 @@ func verifyErr(format string, args ...any) error {
 }
 
 // verify runs OpenVPN's checks on the peer chain raw (leaf first).
-func (c *checker) verify(raw [][]byte, now time.Time) (*x509.Certificate, error) {
+// verify runs openvpn's checks on the peer's certificates and returns the
+// verified chain, the peer's certificate first.
+func (c *checker) verify(raw [][]byte, now time.Time) ([]*x509.Certificate, error) {
 	if len(raw) == 0 {
 		return nil, verifyErr("peer sent no certificate")
 	}
@@ -399,7 +426,7 @@ func (c *checker) verify(raw [][]byte, now time.Time) (*x509.Certificate, error)
 			return nil, err
 		}
 	}
-	return leaf, nil
+	return chain, nil
 }
 
 // currentCRL returns the CRL, re-reading the file when it changed. A file
