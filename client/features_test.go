@@ -2,6 +2,8 @@ package client_test
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/openvpn-go/openvpn-go/internal/lab"
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 // TestClientFeatures covers client behaviour beyond the interop matrix,
@@ -72,6 +75,56 @@ func TestClientFeatures(t *testing.T) {
 		}
 		if err := e.cli.Wait(15 * time.Second); err == nil || !strings.Contains(e.cli.Log(), "Inactivity timeout (--inactive), exiting") {
 			t.Fatalf("client did not exit for inactivity (err %v):\n%s", err, e.cli.Tail(20))
+		}
+	})
+	t.Run("pkcs12", func(t *testing.T) {
+		t.Parallel()
+		// The client's certificate, key and CA from one PKCS#12 file.
+		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet",
+			beforeClient: func(e *interopEnv) {
+				b, _ := os.ReadFile(e.cliConf)
+				var keep []string
+				var certFile, keyFile string
+				for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+					switch {
+					case strings.HasPrefix(l, "cert "):
+						certFile = strings.TrimPrefix(l, "cert ")
+					case strings.HasPrefix(l, "key "):
+						keyFile = strings.TrimPrefix(l, "key ")
+					case strings.HasPrefix(l, "ca "):
+					default:
+						keep = append(keep, l)
+					}
+				}
+				p12 := filepath.Join(e.dir, "alice.p12")
+				writePKCS12(t, p12, certFile, keyFile, e.pki.CA.CertFile)
+				keep = append(keep, "pkcs12 "+p12)
+				os.WriteFile(e.cliConf, []byte(strings.Join(keep, "\n")+"\n"), 0o600)
+			}})
+		e.n.Client.Ping(t, lab.ServerTunIPv4, 2)
+	})
+	t.Run("static-challenge", func(t *testing.T) {
+		t.Parallel()
+		// The password comes from the file, the challenge response from the
+		// terminal (a pty made by script(1)); the server's script checks
+		// the SCRV1 format.
+		dir := t.TempDir()
+		verify := filepath.Join(dir, "verify.sh")
+		os.WriteFile(verify, []byte(`#!/bin/sh
+pass=$(sed -n 2p "$1")
+[ "$pass" = "SCRV1:$(printf secret | base64):$(printf 1234 | base64)" ]
+`), 0o755)
+		creds := filepath.Join(dir, "creds")
+		os.WriteFile(creds, []byte("alice\nsecret\n"), 0o600)
+		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet",
+			srvOpts: []string{"script-security 2", "auth-user-pass-verify " + verify + " via-file"},
+			cliOpts: []string{"auth-user-pass " + creds, `static-challenge "Enter PIN" 1`},
+			clientCmd: func(bin, conf string) []string {
+				return []string{"sh", "-c", "(sleep 1; printf '1234\\n'; sleep 3600) | script -qfec '" + bin + " --config " + conf + "' /dev/null"}
+			}})
+		e.n.Client.Ping(t, lab.ServerTunIPv4, 2)
+		if !strings.Contains(e.cli.Log(), "CHALLENGE: Enter PIN") {
+			t.Errorf("no challenge prompt:\n%s", e.cli.Tail(20))
 		}
 	})
 	t.Run("block-ipv6", func(t *testing.T) {
@@ -160,3 +213,39 @@ func hosts(t *testing.T, ns *lab.NS, content string) {
 
 // e4 is an address on the lab's IPv4 link where nobody answers.
 func e4(t *testing.T) string { return "10.200.0.99" }
+
+// writePKCS12 bundles a certificate, its key and the CA into a PKCS#12 file
+// without a password.
+func writePKCS12(t *testing.T, path, certFile, keyFile, caFile string) {
+	t.Helper()
+	parse := func(f string) []byte {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			t.Fatalf("%s: no PEM", f)
+		}
+		return blk.Bytes
+	}
+	cert, err := x509.ParseCertificate(parse(certFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(parse(caFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(parse(keyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := pkcs12.Modern.Encode(key, cert, []*x509.Certificate{ca}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, der, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -35,6 +35,9 @@ type interop struct {
 	noWait bool
 	// beforeClient runs after the server is up, before the client starts.
 	beforeClient func(*interopEnv)
+	// clientCmd, if set, replaces the client's command line (it gets the
+	// binary and the config path).
+	clientCmd func(bin, conf string) []string
 }
 
 func (c interop) name() string {
@@ -134,7 +137,10 @@ func startInterop(t *testing.T, c interop) *interopEnv {
 	if c.beforeClient != nil {
 		c.beforeClient(e)
 	}
-	if len(c.clientEnv) > 0 {
+	if c.clientCmd != nil {
+		args := c.clientCmd(e.bin, e.cliConf)
+		e.cli = e.n.Client.Start(t, "openvpn-go", args[0], args[1:]...)
+	} else if len(c.clientEnv) > 0 {
 		e.cli = e.n.Client.Start(t, "openvpn-go", "env", append(c.clientEnv, e.bin, "--config", e.cliConf)...)
 	} else {
 		e.cli = e.n.Client.Start(t, "openvpn-go", e.bin, "--config", e.cliConf)
