@@ -3,29 +3,12 @@ package client
 import (
 	"github.com/openvpn-go/openvpn-go/comp"
 	"github.com/openvpn-go/openvpn-go/config"
+	"github.com/openvpn-go/openvpn-go/dataplane"
 )
 
-// compModeOf maps a configured or pushed compression algorithm to its
-// framing.
-func compModeOf(a config.CompAlgorithm) comp.Mode {
-	switch a {
-	case config.CompLZOStub:
-		return comp.LZOStub
-	case config.CompLZO:
-		return comp.LZO
-	case config.CompStub:
-		return comp.StubSwap
-	case config.CompLZ4:
-		return comp.LZ4
-	case config.CompStubV2:
-		return comp.StubV2
-	case config.CompLZ4V2:
-		return comp.LZ4V2
-	}
-	return comp.None
+func compMode(o *config.Options) comp.Mode {
+	return dataplane.Compression(o.Data.Compression.Algorithm)
 }
-
-func compMode(o *config.Options) comp.Mode { return compModeOf(o.Data.Compression.Algorithm) }
 
 func compAllow(o *config.Options) comp.Allow {
 	switch o.Data.Compression.Allow {

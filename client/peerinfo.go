@@ -10,6 +10,7 @@ import (
 	"github.com/openvpn-go/openvpn-go/comp"
 	"github.com/openvpn-go/openvpn-go/config"
 	"github.com/openvpn-go/openvpn-go/datacrypto"
+	"github.com/openvpn-go/openvpn-go/wire"
 )
 
 // ProtocolVersion is the OpenVPN version whose protocol openvpn-go speaks;
@@ -17,21 +18,11 @@ import (
 // gate features on it) treat us as the 2.6 client we are compatible with.
 const ProtocolVersion = "2.6.14"
 
-// IV_PROTO bits (ssl.h). openvpn-go announces only what it implements:
+// ivProto: openvpn-go announces only the IV_PROTO bits it implements:
 // DATA_V2, REQUEST_PUSH, TLS_KEY_EXPORT, AUTH_PENDING_KW, DNS_OPTION,
 // CC_EXIT_NOTIFY and AUTH_FAIL_TEMP; not DYN_TLS_CRYPT (bit 9).
-const (
-	ivProtoDataV2        = 1 << 1
-	ivProtoRequestPush   = 1 << 2
-	ivProtoTLSKeyExport  = 1 << 3
-	ivProtoAuthPendingKW = 1 << 4
-	ivProtoDNSOption     = 1 << 6
-	ivProtoCCExitNotify  = 1 << 7
-	ivProtoAuthFailTemp  = 1 << 8
-
-	ivProto = ivProtoDataV2 | ivProtoRequestPush | ivProtoTLSKeyExport | ivProtoAuthPendingKW |
-		ivProtoDNSOption | ivProtoCCExitNotify | ivProtoAuthFailTemp
-)
+const ivProto = wire.IVProtoDataV2 | wire.IVProtoRequestPush | wire.IVProtoTLSKeyExport | wire.IVProtoAuthPendingKW |
+	wire.IVProtoDNSOption | wire.IVProtoCCExitNotify | wire.IVProtoAuthFailTemp
 
 // peerInfo builds the IV_ lines a 2.6 client sends (ssl.c push_peer_info),
 // in 2.6's order: VER, PLAT, TCPNL, MTU, NCP, CIPHERS, PROTO, compression,
@@ -53,7 +44,7 @@ func peerInfo(o *config.Options, ciphers []string, noEKM bool) string {
 	line("IV_CIPHERS", strings.Join(ciphers, ":"))
 	proto := ivProto
 	if noEKM {
-		proto &^= ivProtoTLSKeyExport
+		proto &^= wire.IVProtoTLSKeyExport
 	}
 	line("IV_PROTO", fmt.Sprint(proto))
 	b.Write(comp.AppendPeerInfo(nil, compAllow(o), compMode(o)))

@@ -131,7 +131,7 @@ func (cn *conn) applyPush(now time.Time) error {
 	// Data channel.
 	mode := compMode(o)
 	if p.CompressionSet {
-		mode = compModeOf(p.Compression)
+		mode = dataplane.Compression(p.Compression)
 	}
 	set := dataplane.PeerSettings{
 		PeerID:      p.PeerID,

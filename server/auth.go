@@ -129,7 +129,7 @@ func (in *instance) runAuthScript(kid wire.KeyID, km *wire.KeyMethodMessage, now
 // AUTH_PENDING with the timeout, then INFO_PRE with the script's text).
 func (in *instance) sendPending(now time.Time, p *hook.Pending, window time.Duration) {
 	msg := "AUTH_PENDING"
-	if in.ivProto&ivAuthPending != 0 {
+	if in.ivProto&wire.IVProtoAuthPendingKW != 0 {
 		msg = fmt.Sprintf("AUTH_PENDING,timeout %d", int(window/time.Second))
 	}
 	in.sess.SendMessage(now, msg)

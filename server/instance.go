@@ -25,15 +25,6 @@ import (
 	"github.com/openvpn-go/openvpn-go/x509name"
 )
 
-// IV_PROTO bits a client may announce (ssl.h).
-const (
-	ivDataV2       = 1 << 1
-	ivRequestPush  = 1 << 2
-	ivTLSKeyExport = 1 << 3
-	ivAuthPending  = 1 << 4
-	ivCCExit       = 1 << 7
-)
-
 // instance is one client: its control session and everything negotiated.
 // Its fields belong to the instance's goroutine (run), except floatTo and
 // the info snapshot.
@@ -409,7 +400,7 @@ func (in *instance) authenticated(err error, now time.Time) {
 }
 
 func (in *instance) pushIfRequested(now time.Time) {
-	if in.ready && (in.pushReq || in.ivProto&ivRequestPush != 0) {
+	if in.ready && (in.pushReq || in.ivProto&wire.IVProtoRequestPush != 0) {
 		in.sendPush(now)
 	}
 }
@@ -423,7 +414,7 @@ func (in *instance) authFailed(err error, now time.Time) {
 		in.failReason = ae.client
 	}
 	in.logf("%v", err)
-	if in.ivProto&ivRequestPush != 0 || in.pushReq {
+	if in.ivProto&wire.IVProtoRequestPush != 0 || in.pushReq {
 		in.sendAuthFailed(now)
 	}
 }

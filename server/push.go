@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openvpn-go/openvpn-go/config"
+	"github.com/openvpn-go/openvpn-go/wire"
 )
 
 // pushBundleMax is the most bytes of options per PUSH_REPLY message
@@ -68,7 +69,7 @@ func (in *instance) pushOptions() []string {
 	if in.vaddr4.IsValid() && !suppressIfconfig {
 		opts = append(opts, fmt.Sprintf("ifconfig %s %s", in.vaddr4, in.vmask4))
 	}
-	if in.ivProto&ivDataV2 != 0 {
+	if in.ivProto&wire.IVProtoDataV2 != 0 {
 		opts = append(opts, fmt.Sprintf("peer-id %d", in.peer.ID()))
 	}
 	if in.token != "" {
@@ -78,13 +79,13 @@ func (in *instance) pushOptions() []string {
 		opts = append(opts, "cipher "+in.cipher)
 	}
 	switch {
-	case in.ivProto&ivCCExit != 0:
+	case in.ivProto&wire.IVProtoCCExitNotify != 0:
 		flags := "protocol-flags cc-exit"
-		if in.ivProto&ivTLSKeyExport != 0 {
+		if in.ivProto&wire.IVProtoTLSKeyExport != 0 {
 			flags += " tls-ekm"
 		}
 		opts = append(opts, flags)
-	case in.ivProto&ivTLSKeyExport != 0:
+	case in.ivProto&wire.IVProtoTLSKeyExport != 0:
 		opts = append(opts, "key-derivation tls-ekm")
 	}
 	if _, ok := in.peerInfo["IV_MTU"]; ok {

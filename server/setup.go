@@ -9,13 +9,13 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/openvpn-go/openvpn-go/comp"
 	"github.com/openvpn-go/openvpn-go/config"
 	"github.com/openvpn-go/openvpn-go/control"
 	"github.com/openvpn-go/openvpn-go/datacrypto"
 	"github.com/openvpn-go/openvpn-go/dataplane"
 	"github.com/openvpn-go/openvpn-go/hook"
 	"github.com/openvpn-go/openvpn-go/ippool"
+	"github.com/openvpn-go/openvpn-go/wire"
 )
 
 // setup runs after a successful authentication: per-client configuration
@@ -168,19 +168,19 @@ func (in *instance) finishSetup(now time.Time) error {
 	}
 	in.cipher, in.suite = cipher, suite
 	in.derive = control.DerivePRF
-	if in.ivProto&ivTLSKeyExport != 0 {
+	if in.ivProto&wire.IVProtoTLSKeyExport != 0 {
 		in.derive = control.DeriveEKM
 	} else if o.Server.ForceKeyMaterialExport {
 		msg := "Data channel negotiation failed: Keying Material Exporters (RFC 5705) support missing in the client (force-tls-key-material-export)"
 		return &authError{client: msg, log: msg}
 	}
-	mode := compModeOf(o.Data.Compression.Algorithm)
+	mode := dataplane.Compression(o.Data.Compression.Algorithm)
 	if in.ccd != nil && in.ccd.CompressionSet {
-		mode = compModeOf(in.ccd.Compression)
+		mode = dataplane.Compression(in.ccd.Compression)
 	}
 	in.peer.Configure(dataplane.PeerSettings{
 		PeerID:      in.peer.ID(),
-		UseDataV2:   in.ivProto&ivDataV2 != 0,
+		UseDataV2:   in.ivProto&wire.IVProtoDataV2 != 0,
 		Compression: mode,
 	})
 	if err := in.installKey(0); err != nil {
@@ -286,22 +286,4 @@ func (in *instance) loadCCD() error {
 		return fmt.Errorf("MULTI: client-config-dir entry for %q missing and ccd-exclusive is set: refusing", in.cn)
 	}
 	return nil
-}
-
-func compModeOf(a config.CompAlgorithm) comp.Mode {
-	switch a {
-	case config.CompLZOStub:
-		return comp.LZOStub
-	case config.CompLZO:
-		return comp.LZO
-	case config.CompStub:
-		return comp.StubSwap
-	case config.CompLZ4:
-		return comp.LZ4
-	case config.CompStubV2:
-		return comp.StubV2
-	case config.CompLZ4V2:
-		return comp.LZ4V2
-	}
-	return comp.None
 }
