@@ -1,7 +1,10 @@
 // Package bench is `make bench`: it measures openvpn-go against the
 // reference openvpn 2.6 on this machine, in network namespaces, and prints
 // one table. It is a benchmark, not a test: it runs only with
-// OPENVPN_GO_BENCH=1 (make bench sets it).
+// OPENVPN_GO_BENCH=1 (make bench sets it). To narrow it:
+// OPENVPN_GO_BENCH_PAIRS=14 (pairs by number), OPENVPN_GO_BENCH_PROTOS=tcp,
+// OPENVPN_GO_BENCH_CIPHERS=AES-256-GCM, OPENVPN_GO_BENCH_QUICK=1 (UDP and
+// AES-256-GCM only), OPENVPN_GO_BENCH_DURATION=10s (per measurement).
 package bench
 
 import (
@@ -59,6 +62,12 @@ func TestBench(t *testing.T) {
 	protos := []string{"udp", "tcp"}
 	if s := os.Getenv("OPENVPN_GO_BENCH_QUICK"); s != "" {
 		ciphers, protos = ciphers[:1], protos[:1]
+	}
+	if s := os.Getenv("OPENVPN_GO_BENCH_PROTOS"); s != "" {
+		protos = strings.Split(s, ",")
+	}
+	if s := os.Getenv("OPENVPN_GO_BENCH_CIPHERS"); s != "" {
+		ciphers = strings.Split(s, ",")
 	}
 	type key struct {
 		p             pair
