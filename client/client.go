@@ -121,6 +121,9 @@ type Client struct {
 	log *slog.Logger
 
 	reconnect chan string // SIGUSR1-style requests
+	// kept is the tunnel persist-tun keeps between connections; it belongs
+	// to Run's goroutine.
+	kept *keptTunnel
 
 	mu    sync.Mutex
 	state event.StateChange
@@ -227,6 +230,7 @@ type outcome struct {
 func (c *Client) Run(ctx context.Context) error {
 	rl := newRemoteList(c.opt, c.cfg.Resolver, c.log)
 	failures := 0
+	defer c.closeKept("SIGTERM")
 	for {
 		if ctx.Err() != nil {
 			c.setState(event.Exiting, "SIGTERM", nil)

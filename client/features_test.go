@@ -6,7 +6,9 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,6 +178,56 @@ pass=$(sed -n 2p "$1")
 			t.Log(env)
 		}
 	})
+	for _, v := range []struct {
+		name, opt string
+		runs      int // script runs expected
+	}{{"script-order", "", 8}, {"persist-tun", "persist-tun", 4}} {
+		t.Run(v.name, func(t *testing.T) {
+			// The reference client is the judge: the same scripts run by
+			// openvpn 2.6 and by openvpn-go across a start, a SIGUSR1
+			// restart and SIGTERM must see the same sequence, arguments,
+			// signal variable, and the same state of device, address and
+			// pushed route. With persist-tun the device, its address and
+			// routes stay across the restart and no script runs.
+			t.Parallel()
+			dir := t.TempDir()
+			trace := filepath.Join(dir, "trace")
+			script := filepath.Join(dir, "hook.sh")
+			os.WriteFile(script, []byte(`#!/bin/sh
+exec >> `+trace+` 2>&1
+dev=n; ip link show tun0 >/dev/null 2>&1 && dev=y
+echo "$script_type signal=${signal-} args=[$*] dev=$dev addr=$(ip -4 -o addr show dev tun0 2>/dev/null | wc -l) route=$(ip route show 192.168.77.0/24 | wc -l)"
+`), 0o755)
+			opts := []string{"script-security 2", "up " + script, "route-up " + script, "route-pre-down " + script,
+				"down " + script, "explicit-exit-notify 1", v.opt}
+			run := func(e *interopEnv, p *lab.Proc) string {
+				p.WaitLog(t, "Initialization Sequence Completed", lab.ReadyTimeout)
+				e.n.Client.Ping(t, lab.ServerTunIPv4, 1)
+				p.Signal(syscall.SIGUSR1)
+				p.WaitLogN(t, "Initialization Sequence Completed", 2, 30*time.Second)
+				e.n.Client.Ping(t, lab.ServerTunIPv4, 1)
+				p.Stop()
+				b, err := os.ReadFile(trace)
+				if err != nil {
+					t.Fatal(err)
+				}
+				os.Remove(trace)
+				out := regexp.MustCompile(`10\.8\.0\.\d+`).ReplaceAllString(string(b), "10.8.0.X")
+				if v.opt == "persist-tun" && !strings.Contains(p.Log(), "Preserving previous TUN/TAP instance: tun0") {
+					t.Errorf("%s did not keep the device:\n%s", p.Name, p.Tail(30))
+				}
+				return out
+			}
+			e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet", noWait: true,
+				srvOpts: []string{`push "route 192.168.77.0 255.255.255.0"`}, cliOpts: opts,
+				clientCmd: func(_, conf string) []string { return []string{"openvpn", "--config", conf} }})
+			want := run(e, e.cli)
+			got := run(e, e.n.Client.Start(t, "openvpn-go-2", e.bin, "--config", e.cliConf))
+			if got != want || strings.Count(want, "\n") != v.runs {
+				t.Errorf("scripts saw\n%s\nopenvpn 2.6's saw (%d runs expected)\n%s", got, v.runs, want)
+			}
+		})
+	}
 	t.Run("pull-filter", func(t *testing.T) {
 		t.Parallel()
 		e := startInterop(t, interop{proto: "udp", family: 4, wrap: "tls-crypt", topo: "subnet",

@@ -1,8 +1,10 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/openvpn-go/openvpn-go/datacrypto"
 	"github.com/openvpn-go/openvpn-go/dataplane"
 	"github.com/openvpn-go/openvpn-go/event"
+	"github.com/openvpn-go/openvpn-go/hook"
 )
 
 const fragmentHeaderLen = 4
@@ -194,35 +197,96 @@ func (cn *conn) applyPush(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	dev, err := c.cfg.Tunnel.Up(cn.ctxTunnel(), spec)
+	if k := c.kept; k != nil {
+		c.kept = nil
+		if reflect.DeepEqual(k.spec, spec) {
+			return cn.adoptTunnel(k, spec, env)
+		}
+		c.log.Info("NOTE: Pulled options changed on restart, will need to close and reopen TUN/TAP device.")
+		c.closeTunnel(k, k.reason)
+	}
+	// openvpn's order (init.c do_open_tun, route order "after tun" on
+	// Linux): the device with its addresses, the up script, the routes,
+	// the route-up script.
+	dev, err := c.cfg.Tunnel.Up(cn.ctxTunnel(), spec.withoutRoutes())
 	cn.tunnelUp = true // whatever was applied is reverted by teardown
 	detail := "SUCCESS"
-	if err != nil {
+	routeErr := func(err error) error {
 		var re *RouteError
-		if dev == nil || !errors.As(err, &re) {
+		if !errors.As(err, &re) {
 			return fmt.Errorf("client: setting up the tunnel: %w", err)
 		}
 		// Like openvpn: the tunnel works, some routes are missing.
 		c.log.Warn(fmt.Sprintf("ERROR: %v", err))
 		detail = "ROUTE_ERROR"
+		return nil
+	}
+	if err != nil {
+		if dev == nil {
+			return fmt.Errorf("client: setting up the tunnel: %w", err)
+		}
+		if err := routeErr(err); err != nil {
+			return err
+		}
 	}
 	name, _ := dev.Name()
 	c.log.Info(fmt.Sprintf("TUN/TAP device %s opened", name))
 	cn.dp.AttachTun(dev)
 	cn.env = env
 	cn.env.set("dev", name)
+	cn.dev, cn.spec = dev, spec
 	if err := cn.runUp(name, spec); err != nil {
 		return err
 	}
 	c.setState(event.AddRoutes, "", nil)
+	if len(spec.Net.Routes) > 0 || len(spec.Net.Bypass) > 0 {
+		cn.routesUp = true
+		if err := c.cfg.Tunnel.Apply(cn.ctxTunnel(), spec.Net); err != nil {
+			if err := routeErr(err); err != nil {
+				return err
+			}
+		}
+	}
+	cn.runRouteUp()
 	cn.connected = true
+	cn.completed(spec, detail)
+	return nil
+}
+
+// adoptTunnel takes over the tunnel persist-tun kept, unchanged: no
+// scripts run (the up script again, with "restart", only with up-restart),
+// as in openvpn.
+func (cn *conn) adoptTunnel(k *keptTunnel, spec TunnelSpec, env *scriptEnv) error {
+	c := cn.c
+	name, _ := k.dev.Name()
+	c.log.Info(fmt.Sprintf("Preserving previous TUN/TAP instance: %s", name))
+	cn.dp.AttachTun(k.dev)
+	cn.tunnelUp = true
+	cn.dev, cn.spec, cn.routesUp = k.dev, spec, k.routesUp
+	env.set("dev", name)
+	env.up = k.env.up
+	cn.env = env
+	if cn.o.Scripts.UpRestart {
+		u := env.up
+		u.Context = "restart"
+		if err := env.run.RunUpDown(context.Background(), cn.o.Scripts.Up, hook.TypeUp, env.Env, u); err != nil {
+			return fmt.Errorf("client: up script %q: %w", cn.o.Scripts.Up.Command, err)
+		}
+	}
+	cn.connected = true
+	cn.completed(spec, "SUCCESS")
+	return nil
+}
+
+// completed reports the tunnel up: the CONNECTED state and openvpn's line.
+func (cn *conn) completed(spec TunnelSpec, detail string) {
+	c := cn.c
 	tun4, tun6 := spec.Addr4(), spec.Addr6()
 	c.setState(event.Connected, detail, func(st *event.StateChange) {
 		st.TunIPv4, st.TunIPv6 = tun4, tun6
 		st.Remote, st.Local = cn.t.addr, cn.link.LocalAddr()
 	})
 	c.log.Info("Initialization Sequence Completed")
-	return nil
 }
 
 // mssFor computes the mssfix value after the push (mss.c

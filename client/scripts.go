@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/openvpn-go/openvpn-go/config"
@@ -150,33 +151,49 @@ func (cn *conn) upDown(dev string, spec TunnelSpec) hook.UpDown {
 }
 
 // runUp runs the up script, whose failure (a refusal by script-security
-// included) fails the connection, as it is fatal in openvpn, then route-up,
-// whose failure is only a warning. The runner logs failures in openvpn's
-// words.
+// included) fails the connection, as it is fatal in openvpn. The runner logs
+// failures in openvpn's words.
 func (cn *conn) runUp(dev string, spec TunnelSpec) error {
 	e := cn.env
 	e.up = cn.upDown(dev, spec)
-	ctx := context.Background()
-	if err := e.run.RunUpDown(ctx, cn.o.Scripts.Up, hook.TypeUp, e.Env, e.up); err != nil {
+	if err := e.run.RunUpDown(context.Background(), cn.o.Scripts.Up, hook.TypeUp, e.Env, e.up); err != nil {
 		return fmt.Errorf("client: up script %q: %w", cn.o.Scripts.Up.Command, err)
 	}
-	e.run.Run(ctx, cn.o.Scripts.RouteUp, hook.TypeRouteUp, e.Env)
 	return nil
 }
 
-// runDown runs route-pre-down and down with the arguments of up; the runner
-// logs failures, there is nothing else to do about them while tearing
-// down.
-func (cn *conn) runDown() {
+// runRouteUp runs route-up once the routes are in place; its failure is
+// only a warning.
+func (cn *conn) runRouteUp() {
 	e := cn.env
+	e.run.Run(context.Background(), cn.o.Scripts.RouteUp, hook.TypeRouteUp, e.Env)
+}
+
+// runDown runs route-pre-down or down with the arguments of up and the
+// reason the tunnel goes down in signal; the runner logs failures, there
+// is nothing else to do about them while tearing down.
+func runDown(e *scriptEnv, sc *config.Script, typ, signal string) {
 	if e == nil {
 		return
 	}
 	u := e.up
 	u.DevType = "" // openvpn sets dev_type for up only
-	ctx := context.Background()
-	e.run.RunUpDown(ctx, cn.o.Scripts.RoutePreDown, hook.TypeRoutePreDown, e.Env, u)
-	e.run.RunUpDown(ctx, cn.o.Scripts.Down, hook.TypeDown, e.Env, u)
+	u.Signal = signal
+	e.run.RunUpDown(context.Background(), sc, typ, e.Env, u)
+}
+
+// signalText is the reason a connection ended as openvpn names it in the
+// down scripts' signal variable (signal_description): the signal in lower
+// case ("sigterm", "sigusr1", "sighup") or the restart's own name
+// ("ping-restart", "connection-reset", "server-pushed-connection-reset").
+func signalText(reason string) string {
+	if strings.HasPrefix(reason, "SIG") {
+		return strings.ToLower(reason)
+	}
+	if reason == "" {
+		return "sigterm"
+	}
+	return reason
 }
 
 // runIPChange runs the ipchange script once the server is authenticated,

@@ -19,6 +19,7 @@ import (
 	"github.com/openvpn-go/openvpn-go/hook"
 	"github.com/openvpn-go/openvpn-go/tlsconf"
 	"github.com/openvpn-go/openvpn-go/transport"
+	"github.com/openvpn-go/openvpn-go/tun"
 	"github.com/openvpn-go/openvpn-go/wire"
 )
 
@@ -48,6 +49,11 @@ type conn struct {
 	connected   bool      // PUSH_REPLY applied, tunnel up
 	settings    negotiated
 	tunnelUp    bool
+	// The tunnel this connection set up or adopted: its device, its spec,
+	// and whether the routes of spec were applied after the up script.
+	dev      tun.Device
+	spec     TunnelSpec
+	routesUp bool
 
 	ping, pingRestart, pingExit time.Duration
 	inactive                    dataplane.Inactivity // "inactive", armed when connected
@@ -131,7 +137,7 @@ func (c *Client) connect(ctx context.Context, t target) (res outcome) {
 	cn.dp = dataplane.NewClient(cn.link, c.log)
 	cn.dp.Start()
 	defer func() {
-		cn.teardown()
+		cn.teardown(res)
 		cn.dp.Close()
 		cn.dp.Wait()
 	}()
@@ -204,8 +210,14 @@ func (cn *conn) loop(ctx context.Context) outcome {
 	for {
 		select {
 		case <-ctx.Done():
-			cn.sendExitNotify(ctx)
-			return outcome{exit: true, reason: "SIGTERM"}
+			// openvpn names an exit that told the server
+			// "exit-with-notification" (the down scripts' signal, the
+			// EXITING state's detail).
+			reason := "SIGTERM"
+			if cn.sendExitNotify(ctx) {
+				reason = "exit-with-notification"
+			}
+			return outcome{exit: true, reason: reason}
 		case reason := <-c.reconnect:
 			return outcome{reason: reason}
 		case pkt := <-cn.dp.Control():
@@ -402,10 +414,11 @@ func (cn *conn) sendPushRequest(now time.Time) {
 
 // sendExitNotify tells the server we are leaving (explicit-exit-notify):
 // the EXIT control message when cc-exit was negotiated, OCC_EXIT data
-// packets otherwise. It waits at most the configured number of seconds.
-func (cn *conn) sendExitNotify(ctx context.Context) {
+// packets otherwise. It waits at most the configured number of seconds and
+// reports whether it told the server.
+func (cn *conn) sendExitNotify(ctx context.Context) bool {
 	if cn.exitNotify <= 0 || !cn.connected {
-		return
+		return false
 	}
 	if cn.ccExit {
 		cn.sess.SendMessage(time.Now(), "EXIT")
@@ -434,6 +447,7 @@ func (cn *conn) sendExitNotify(ctx context.Context) {
 		}
 		cn.flush()
 	}
+	return true
 }
 
 // message handles a control message from the server.
@@ -536,16 +550,65 @@ func parseAuthTemp(reason string) (time.Duration, bool) {
 	return backoff, advance
 }
 
-// teardown undoes the tunnel set-up of this connection.
-func (cn *conn) teardown() {
+// teardown ends this connection's use of the tunnel. With persist-tun and a
+// restart (not an exit), the device stays as it is, with its addresses and
+// routes and without scripts, for the next connection to adopt (openvpn:
+// "Preserving previous TUN/TAP instance"); otherwise everything is undone.
+// res is how the connection ended, for the scripts' signal variable.
+func (cn *conn) teardown(res outcome) {
 	if cn.tunnelUp {
-		cn.runDown()
-		if err := cn.c.cfg.Tunnel.Down(); err != nil {
-			cn.c.log.Warn(fmt.Sprintf("restoring the network configuration: %v", err))
+		t := &keptTunnel{dev: cn.dev, spec: cn.spec, env: cn.env, routesUp: cn.routesUp, reason: res.reason}
+		if cn.o.Persist.Tun && !res.exit && cn.dev != nil && cn.dp.DetachTun() {
+			cn.c.kept = t
+		} else {
+			cn.c.closeTunnel(t, res.reason)
 		}
 		cn.tunnelUp = false
 	}
 	cn.dp.Peer().RemoveAllKeys()
+}
+
+// keptTunnel is a tunnel that was set up: the device, what was applied,
+// and the environment its up script saw. Between connections it is the
+// tunnel persist-tun keeps.
+type keptTunnel struct {
+	dev      tun.Device
+	spec     TunnelSpec
+	env      *scriptEnv
+	routesUp bool
+	reason   string // why its connection ended
+}
+
+// closeTunnel undoes a tunnel in openvpn's order (init.c do_close_tun):
+// route-pre-down, the routes removed, the device closed, then the down
+// script (before the device closes with down-pre).
+func (c *Client) closeTunnel(t *keptTunnel, reason string) {
+	sc, sig := &c.opt.Scripts, signalText(reason)
+	if t.routesUp {
+		runDown(t.env, sc.RoutePreDown, hook.TypeRoutePreDown, sig)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := c.cfg.Tunnel.Apply(ctx, t.spec.withoutRoutes().Net); err != nil {
+			c.log.Warn(fmt.Sprintf("removing the routes: %v", err))
+		}
+		cancel()
+	}
+	if sc.DownPre {
+		runDown(t.env, sc.Down, hook.TypeDown, sig)
+	}
+	if err := c.cfg.Tunnel.Down(); err != nil {
+		c.log.Warn(fmt.Sprintf("restoring the network configuration: %v", err))
+	}
+	if !sc.DownPre {
+		runDown(t.env, sc.Down, hook.TypeDown, sig)
+	}
+}
+
+// closeKept closes the tunnel persist-tun kept, when Run ends.
+func (c *Client) closeKept(reason string) {
+	if c.kept != nil {
+		c.closeTunnel(c.kept, reason)
+		c.kept = nil
+	}
 }
 
 var errNoCipher = errors.New("client: failed to negotiate a data cipher with the server")

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -27,8 +28,18 @@ type Tunnel interface {
 	// the device and a *RouteError: the tunnel works, as with openvpn's
 	// ROUTE_ERROR. Any other error means there is no device; Down must still
 	// be called to revert what was applied.
+	//
+	// The client calls Up with the device's addresses only, and Apply
+	// afterwards for the routes, so that the up script runs between the two
+	// as in openvpn.
 	Up(ctx context.Context, spec TunnelSpec) (tun.Device, error)
-	// Down reverts everything Up did (routes, addresses, the device).
+	// Apply brings the host configuration of the device created by Up to
+	// cfg (cfg.Link is set to the device's name): the routes are added after
+	// the up script and removed before the device closes. A failure is a
+	// *RouteError: the device keeps working.
+	Apply(ctx context.Context, cfg netconf.Config) error
+	// Down reverts everything Up and Apply did (routes, addresses, the
+	// device).
 	Down() error
 	// RouteTo returns the host's current route to dst (for net_gateway and
 	// the host route to the server).
@@ -48,6 +59,13 @@ type TunnelSpec struct {
 	Net netconf.Config
 	// addr4/addr6 are the tunnel addresses for status output.
 	addr4, addr6 netip.Addr
+}
+
+// withoutRoutes is the spec with addresses only: what exists while the up
+// script runs.
+func (s TunnelSpec) withoutRoutes() TunnelSpec {
+	s.Net.Routes, s.Net.Bypass = nil, nil
+	return s
 }
 
 // Addr4 returns the tunnel's IPv4 address, if any.
@@ -112,6 +130,23 @@ func (t *osTunnel) Up(ctx context.Context, spec TunnelSpec) (tun.Device, error) 
 		return dev, &RouteError{Err: err}
 	}
 	return dev, nil
+}
+
+func (t *osTunnel) Apply(ctx context.Context, cfg netconf.Config) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dev == nil || t.nc == nil {
+		return errors.New("client: no tunnel device to configure")
+	}
+	name, err := t.dev.Name()
+	if err != nil {
+		return &RouteError{Err: err}
+	}
+	cfg.Link = name
+	if err := t.nc.Set(ctx, &cfg); err != nil {
+		return &RouteError{Err: err}
+	}
+	return nil
 }
 
 // RouteError reports that the tunnel is up but part of the host

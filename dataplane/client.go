@@ -35,11 +35,12 @@ type Client struct {
 	log  *slog.Logger
 	ctl  chan []byte
 
-	mu     sync.Mutex
-	tun    tun.Device
-	wg     sync.WaitGroup
-	closed bool
-	err    chan error // first fatal link error
+	mu      sync.Mutex
+	tun     tun.Device
+	tunDone chan struct{} // closed when the tun reader exits
+	wg      sync.WaitGroup
+	closed  bool
+	err     chan error // first fatal link error
 
 	work     *workers // crypto workers of both directions
 	seq      outSeq   // packet-id order of everything sent
@@ -106,8 +107,34 @@ func (c *Client) AttachTun(dev tun.Device) {
 		return
 	}
 	c.tun = dev
+	c.tunDone = make(chan struct{})
 	c.wg.Add(1)
-	go c.readTun(dev)
+	go c.readTun(dev, c.tunDone)
+}
+
+// DetachTun stops using the tun device without closing it, for persist-tun:
+// the device outlives this data plane and the next one attaches it. It
+// interrupts the tun reader with a read deadline and waits for it, then
+// clears the deadline. It returns false, leaving everything as it was, when
+// the device's file cannot take deadlines; the caller then closes the
+// device as usual.
+func (c *Client) DetachTun() bool {
+	c.mu.Lock()
+	dev, done := c.tun, c.tunDone
+	c.mu.Unlock()
+	if dev == nil {
+		return false
+	}
+	f := dev.File()
+	if f == nil || f.SetReadDeadline(time.Unix(1, 0)) != nil {
+		return false
+	}
+	c.mu.Lock()
+	c.tun = nil // the inbound writer stops writing to it
+	c.mu.Unlock()
+	<-done
+	f.SetReadDeadline(time.Time{})
+	return true
 }
 
 // Close closes the link (not the tun device, which the caller owns) and
@@ -314,8 +341,9 @@ func (b *clientOut) finish() {
 
 // readTun is the outbound reader: it reads batches from tun, frames them
 // and assigns packet ids in order, and passes them down the pipeline.
-func (c *Client) readTun(dev tun.Device) {
+func (c *Client) readTun(dev tun.Device, done chan struct{}) {
 	defer c.wg.Done()
+	defer close(done)
 	n := dev.BatchSize()
 	batches := make([]*clientOut, batchesFor(c.work))
 	for k := range batches {

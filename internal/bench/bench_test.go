@@ -141,9 +141,19 @@ func measure(t *testing.T, p pair, cipher, proto string, dur time.Duration) (res
 	cli.WaitLog(t, lab.ReadyPattern, lab.ReadyTimeout)
 	n.Client.Ping(t, lab.ServerTunIPv4, 2)
 
-	cpu0 := cpuSeconds(srv.Pid()) + cpuSeconds(cli.Pid())
+	debug := os.Getenv("OPENVPN_GO_BENCH_DEBUG") != ""
+	var st0 string
+	if debug {
+		st0 = linkStats(n.Server) + linkStats(n.Client)
+	}
+	s0, c0 := cpuSeconds(srv.Pid()), cpuSeconds(cli.Pid())
 	r := lab.Iperf3(t, n.Client, n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: dur})
-	cpu1 := cpuSeconds(srv.Pid()) + cpuSeconds(cli.Pid())
+	s1, c1 := cpuSeconds(srv.Pid()), cpuSeconds(cli.Pid())
+	cpu0, cpu1 := s0+c0, s1+c1
+	if debug {
+		t.Logf("%s: server CPU %.2fs, client CPU %.2fs in %v\nbefore:\n%s\nafter:\n%s%s",
+			p.name, s1-s0, c1-c0, dur, st0, linkStats(n.Server), linkStats(n.Client))
+	}
 	res.tcp1 = r.ReceivedBPS / 1e6
 	if gb := r.ReceivedBPS * dur.Seconds() / 8 / 1e9; gb > 0 {
 		res.cpuPerGB = (cpu1 - cpu0) / gb
@@ -161,6 +171,13 @@ func measure(t *testing.T, p pair, cipher, proto string, dur time.Duration) (res
 	}
 	t.Logf("%s %s %s: %+v", proto, cipher, p.name, res)
 	return res
+}
+
+// linkStats is `ip -s link` in ns (OPENVPN_GO_BENCH_DEBUG=1 logs it around
+// the single-stream run, to compare packet counts between pairs).
+func linkStats(ns *lab.NS) string {
+	out, _ := ns.Run(context.Background(), "ip", "-s", "-o", "link")
+	return out
 }
 
 // cpuSeconds returns a process's user+system CPU time.
