@@ -181,7 +181,7 @@ pass=$(sed -n 2p "$1")
 	for _, v := range []struct {
 		name, opt string
 		runs      int // script runs expected
-	}{{"script-order", "", 8}, {"persist-tun", "persist-tun", 4}} {
+	}{{"script-order", "", 8}, {"persist-tun", "persist-tun", 4}, {"route-delay", "route-delay 2", 8}} {
 		t.Run(v.name, func(t *testing.T) {
 			// The reference client is the judge: the same scripts run by
 			// openvpn 2.6 and by openvpn-go across a start, a SIGUSR1
@@ -215,6 +215,9 @@ echo "$script_type signal=${signal-} args=[$*] dev=$dev addr=$(ip -4 -o addr sho
 				out := regexp.MustCompile(`10\.8\.0\.\d+`).ReplaceAllString(string(b), "10.8.0.X")
 				if v.opt == "persist-tun" && !strings.Contains(p.Log(), "Preserving previous TUN/TAP instance: tun0") {
 					t.Errorf("%s did not keep the device:\n%s", p.Name, p.Tail(30))
+				}
+				if v.opt == "route-delay 2" && p.Name == "openvpn-go-2" && !strings.Contains(p.Log(), "Adding the routes in 2 seconds") {
+					t.Errorf("%s did not delay the routes:\n%s", p.Name, p.Tail(30))
 				}
 				return out
 			}

@@ -238,17 +238,42 @@ func (cn *conn) applyPush(now time.Time) error {
 	if err := cn.runUp(name, spec); err != nil {
 		return err
 	}
+	cn.connected = true
+	// route-delay n (configured or pushed): the routes n seconds later,
+	// from the owner loop's timers (process), as openvpn's route timer.
+	delay := time.Duration(0)
+	if p.RouteDelaySet {
+		delay = p.RouteDelay
+	} else if o.Routing.DelaySet {
+		delay = o.Routing.Delay
+	}
+	if delay > 0 {
+		c.log.Info(fmt.Sprintf("Adding the routes in %d seconds (route-delay)", int(delay/time.Second)))
+		cn.routesAt, cn.routesDetail = time.Now().Add(delay), detail
+		return nil
+	}
+	return cn.addRoutes(detail)
+}
+
+// addRoutes adds the routes of the tunnel, runs route-up and reports the
+// tunnel complete. detail is the CONNECTED state's detail so far
+// (SUCCESS, or ROUTE_ERROR when set-up already failed in part).
+func (cn *conn) addRoutes(detail string) error {
+	c, spec := cn.c, cn.spec
 	c.setState(event.AddRoutes, "", nil)
 	if len(spec.Net.Routes) > 0 || len(spec.Net.Bypass) > 0 {
 		cn.routesUp = true
 		if err := c.cfg.Tunnel.Apply(cn.ctxTunnel(), spec.Net); err != nil {
-			if err := routeErr(err); err != nil {
-				return err
+			var re *RouteError
+			if !errors.As(err, &re) {
+				return fmt.Errorf("client: adding the routes: %w", err)
 			}
+			// Like openvpn: the tunnel works, some routes are missing.
+			c.log.Warn(fmt.Sprintf("ERROR: %v", err))
+			detail = "ROUTE_ERROR"
 		}
 	}
 	cn.runRouteUp()
-	cn.connected = true
 	cn.completed(spec, detail)
 	return nil
 }

@@ -54,6 +54,10 @@ type conn struct {
 	dev      tun.Device
 	spec     TunnelSpec
 	routesUp bool
+	// routesAt is when route-delay's wait ends (zero: no routes pending);
+	// routesDetail the CONNECTED detail so far.
+	routesAt     time.Time
+	routesDetail string
 
 	ping, pingRestart, pingExit time.Duration
 	inactive                    dataplane.Inactivity // "inactive", armed when connected
@@ -250,6 +254,9 @@ func (cn *conn) loop(ctx context.Context) outcome {
 		if d := cn.sess.NextDeadline(); !d.IsZero() && d.Before(next) {
 			next = d
 		}
+		if !cn.routesAt.IsZero() && cn.routesAt.Before(next) {
+			next = cn.routesAt
+		}
 		if !timer.Stop() {
 			select {
 			case <-timer.C:
@@ -296,6 +303,12 @@ func (cn *conn) process(now time.Time) (outcome, bool) {
 		}
 	}
 	// Timers.
+	if !cn.routesAt.IsZero() && !now.Before(cn.routesAt) {
+		cn.routesAt = time.Time{}
+		if err := cn.addRoutes(cn.routesDetail); err != nil {
+			return outcome{exit: true, err: err}, true
+		}
+	}
 	if !cn.heard && now.Sub(cn.started) > connectTimeout(cn.t.entry) {
 		c.log.Warn(fmt.Sprintf("Server poll timeout, trying next remote entry..."))
 		return outcome{reason: "server-poll", advance: true}, true

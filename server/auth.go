@@ -56,29 +56,88 @@ func (in *instance) authenticate(km *wire.KeyMethodMessage, now time.Time) error
 	if script != nil && !km.HasUserPass && !o.Server.AuthUserPassOptional {
 		return errors.New("client did not send a username and password (auth-user-pass); refusing")
 	}
-	if km.HasUserPass && s.tokens != nil && authtoken.IsToken(km.Password) {
-		r := s.tokens.Verify(km.Username, km.Password, "", s.tokenPolicy(), now)
-		switch {
-		case r.OK():
-			in.heldToken = km.Password
-			if g := s.srv.AuthGenToken; g == nil || !g.ExternalAuth {
-				in.logf("auth-token: accepted the token of %s (session %s)", in.username, r.SessionID)
-				return in.finishAuth(now, km.Password, true)
-			}
-			// external-auth: the script decides, the token only carries the
-			// session on.
-		case r.State == authtoken.Expired:
-			return &authError{client: "SESSION: token expired", log: "auth-token: the token expired"}
-		default:
-			return errors.New("auth-token: invalid token")
-		}
+	r, accepted, err := in.checkToken(km, "", now)
+	if err != nil {
+		return err
+	}
+	if accepted {
+		in.logf("auth-token: accepted the token of %s (session %s)", in.username, r.SessionID)
+		return in.finishAuth(now, km.Password, true)
 	}
 	if script != nil && km.HasUserPass {
+		if err := in.setSessionEnv(r, km.Password, now); err != nil {
+			return err
+		}
 		if err := in.runAuthScript(0, km, now); err != nil {
 			return err
 		}
 	}
-	return in.finishAuth(now, "", km.HasUserPass)
+	return in.finishAuth(now, in.renewFrom(r, km.Password), km.HasUserPass)
+}
+
+// checkToken applies auth-gen-token to a presented password (held is the
+// connection's first verified token, "" on a new connection). Without
+// external-auth a token decides on its own: accepted, or refused with
+// "SESSION: token expired" or as invalid. With external-auth, or for a
+// password that is not a token, neither: the script decides, with the
+// token's state in session_state (ssl_verify.c verify_user_pass).
+func (in *instance) checkToken(km *wire.KeyMethodMessage, held string, now time.Time) (r authtoken.Result, accepted bool, err error) {
+	s := in.s
+	if !km.HasUserPass || s.tokens == nil || !authtoken.IsToken(km.Password) {
+		return authtoken.Result{State: authtoken.Initial}, false, nil
+	}
+	r = s.tokens.Verify(km.Username, km.Password, held, s.tokenPolicy(), now)
+	if r.HMACOK && in.heldToken == "" {
+		in.heldToken = km.Password
+	}
+	if g := s.srv.AuthGenToken; g != nil && g.ExternalAuth {
+		if r.Expired {
+			in.logf("--auth-token-gen: auth-token from client expired")
+		}
+		return r, false, nil
+	}
+	switch {
+	case r.OK():
+		return r, true, nil
+	case r.State == authtoken.Expired:
+		return r, false, &authError{client: "SESSION: token expired", log: "auth-token: the token expired"}
+	}
+	return r, false, errors.New("auth-token: invalid token")
+}
+
+// setSessionEnv exports session_state and session_id to the
+// authentication script when auth-gen-token is on (auth_token.c
+// add_session_token_env): the id of the presented token while it is valid,
+// otherwise that of the token this connection is about to receive, minted
+// now so that the script and the later push agree.
+func (in *instance) setSessionEnv(r authtoken.Result, password string, now time.Time) error {
+	if in.s.tokens == nil {
+		return nil
+	}
+	in.env.Set("session_state", r.State.String())
+	id := ""
+	if r.HMACOK && !r.Expired {
+		id = authtoken.SessionID(password)
+	} else {
+		if in.token == "" {
+			if err := in.issueToken(now, ""); err != nil {
+				return err
+			}
+		}
+		id = authtoken.SessionID(in.token)
+	}
+	in.env.Set("session_id", id)
+	return nil
+}
+
+// renewFrom is the token a new one continues after the script accepted:
+// the presented token when its HMAC verified (its session id and first
+// issue time carry on, even when expired), otherwise the connection's own.
+func (in *instance) renewFrom(r authtoken.Result, password string) string {
+	if r.HMACOK && !r.EmptyUser {
+		return password
+	}
+	return ""
 }
 
 // finishAuth completes a successful authentication: a token for clients
@@ -177,26 +236,23 @@ func (in *instance) reauthenticate(kid wire.KeyID, km *wire.KeyMethodMessage, no
 	if !km.HasUserPass || s.o.Scripts.AuthUserPassVerify == nil && s.tokens == nil {
 		return nil
 	}
-	if s.tokens != nil && authtoken.IsToken(km.Password) {
-		r := s.tokens.Verify(km.Username, km.Password, in.heldToken, s.tokenPolicy(), now)
-		if r.OK() {
-			if in.heldToken == "" {
-				in.heldToken = km.Password
-			}
-			return in.issueToken(now, km.Password)
-		}
-		if r.State == authtoken.Expired {
-			return &authError{client: "SESSION: token expired", log: "auth-token: the token expired"}
-		}
-		return errors.New("auth-token: invalid token")
+	r, accepted, err := in.checkToken(km, in.heldToken, now)
+	if err != nil {
+		return err
+	}
+	if accepted {
+		return in.issueToken(now, km.Password)
 	}
 	if s.o.Scripts.AuthUserPassVerify != nil {
+		if err := in.setSessionEnv(r, km.Password, now); err != nil {
+			return err
+		}
 		if err := in.runAuthScript(kid, km, now); err != nil {
 			return err
 		}
 	}
 	if s.tokens != nil {
-		return in.issueToken(now, in.token)
+		return in.issueToken(now, in.renewFrom(r, km.Password))
 	}
 	return nil
 }

@@ -109,6 +109,86 @@ echo "$user" >> %s
 	}
 }
 
+// TestAuthTokenExternalAuth: with auth-gen-token's external-auth the
+// authentication script runs for every authentication, tokens included,
+// and sees session_state and session_id. The reference server is the
+// judge: the same script behind it and behind openvpn-go, with a stock
+// client renegotiating every 4 s and a token lifetime of 6 s, must see the
+// same sequence (Initial with the password, Authenticated with the token,
+// then Expired, accepted by the script) and the same session id throughout.
+func TestAuthTokenExternalAuth(t *testing.T) {
+	t.Parallel()
+	trace := func(t *testing.T, ours bool) string {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "trace")
+		script := filepath.Join(dir, "verify.sh")
+		os.WriteFile(script, []byte(`#!/bin/sh
+user=$(sed -n 1p "$1"); pass=$(sed -n 2p "$1")
+kind=password; case "$pass" in SESS_ID_AT_*) kind=token;; esac
+echo "$user $kind $session_state $session_id" >> `+out+`
+[ "$user" = alice ] && { [ "$pass" = secret ] || [ $kind = token ]; }
+`), 0o755)
+		creds := filepath.Join(dir, "creds")
+		os.WriteFile(creds, []byte("alice\nsecret\n"), 0o600)
+		n := lab.NewNet(t)
+		pki := lab.NewPKI(t)
+		w := lab.Wrap{TLSCrypt: lab.NewStaticKey(t)}
+		conf := lab.OpenVPNServerConfig(lab.ServerOptions{CA: pki.CA.CertFile, Cert: pki.Server(t), Proto: "udp", Wrap: w,
+			Extra: []string{"keepalive 2 10", "script-security 2", "auth-user-pass-verify " + script + " via-file",
+				"auth-gen-token 6 120 external-auth", "auth-gen-token-secret " + lab.NewAuthTokenKey(t)}})
+		var srv *lab.Proc
+		if ours {
+			f := filepath.Join(dir, "server.conf")
+			os.WriteFile(f, []byte(conf), 0o600)
+			srv = n.Server.Start(t, "openvpn-go", lab.BuildOpenVPNGo(t), "--config", f)
+		} else {
+			srv = lab.StartOpenVPN(t, n.Server, "reference", conf)
+		}
+		srv.WaitLog(t, lab.ReadyPattern, lab.ReadyTimeout)
+		cli := lab.StartOpenVPN(t, n.Client, "client", lab.OpenVPNClientConfig(lab.ClientOptions{
+			CA: pki.CA.CertFile, Cert: pki.Client(t, "alice"), Remote: n.Server.IPv4, Wrap: w,
+			Extra: []string{"auth-user-pass " + creds, "reneg-sec 4"}}))
+		cli.WaitLog(t, lab.ReadyPattern, lab.ReadyTimeout)
+		deadline := time.Now().Add(30 * time.Second)
+		var lines []string
+		for time.Now().Before(deadline) {
+			b, _ := os.ReadFile(out)
+			if lines = strings.SplitAfter(string(b), "\n"); len(lines) > 3 {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		n.Client.Ping(t, lab.ServerTunIPv4, 1)
+		if len(lines) <= 3 {
+			t.Fatalf("the script ran %d times in 30 s:\n%s\nserver:\n%s", len(lines)-1, strings.Join(lines, ""), srv.Tail(30))
+		}
+		// Session ids are random: name them by order of appearance.
+		ids := map[string]string{}
+		for i, l := range lines[:3] {
+			f := strings.Fields(l)
+			if len(f) == 4 {
+				if ids[f[3]] == "" {
+					ids[f[3]] = fmt.Sprintf("S%d", len(ids)+1)
+				}
+				f[3] = ids[f[3]]
+			}
+			lines[i] = strings.Join(f, " ") + "\n"
+		}
+		return strings.Join(lines[:3], "")
+	}
+	var want, got string
+	t.Run("reference", func(t *testing.T) { t.Parallel(); want = trace(t, false) })
+	t.Run("openvpn-go", func(t *testing.T) { t.Parallel(); got = trace(t, true) })
+	t.Cleanup(func() {
+		if want != "alice password Initial S1\nalice token Authenticated S1\nalice token Expired S1\n" {
+			t.Logf("the reference's script saw an unexpected sequence:\n%s", want)
+		}
+		if got != want {
+			t.Errorf("openvpn-go's script saw\n%s\nthe reference's saw\n%s", got, want)
+		}
+	})
+}
+
 // TestSpoofedFlood: 10,000 hard resets from spoofed sources get stateless
 // cookie replies and create no client state; random, truncated and
 // replayed packets never crash the server or disturb a connected client.
