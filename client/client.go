@@ -225,21 +225,38 @@ type outcome struct {
 	connected bool
 }
 
+// ExitSignal names the signal that stopped a client ("SIGINT",
+// "SIGTERM"). Cancel Run's context with it as the cause
+// (context.WithCancelCause) and the client reports it as openvpn does: in
+// the EXITING state and the down scripts' signal variable. Without it a
+// cancellation counts as SIGTERM.
+type ExitSignal string
+
+func (s ExitSignal) Error() string { return string(s) }
+
+// exitReason is why ctx ended, as an openvpn signal name.
+func exitReason(ctx context.Context) string {
+	if s, ok := context.Cause(ctx).(ExitSignal); ok && s != "" {
+		return string(s)
+	}
+	return "SIGTERM"
+}
+
 // Run connects and keeps the connection up until ctx is cancelled (nil
 // error), the server halts the client, or a fatal error occurs.
 func (c *Client) Run(ctx context.Context) error {
 	rl := newRemoteList(c.opt, c.cfg.Resolver, c.log)
 	failures := 0
-	defer c.closeKept("SIGTERM")
+	defer func() { c.closeKept(exitReason(ctx)) }()
 	for {
 		if ctx.Err() != nil {
-			c.setState(event.Exiting, "SIGTERM", nil)
+			c.setState(event.Exiting, exitReason(ctx), nil)
 			return nil
 		}
 		t, err := rl.next(ctx, c.setState)
 		if err != nil {
 			if ctx.Err() != nil {
-				c.setState(event.Exiting, "SIGTERM", nil)
+				c.setState(event.Exiting, exitReason(ctx), nil)
 				return nil
 			}
 			c.setState(event.Exiting, "error", nil)
@@ -249,7 +266,7 @@ func (c *Client) Run(ctx context.Context) error {
 		if res.exit {
 			reason := res.reason
 			if reason == "" {
-				reason = "SIGTERM"
+				reason = exitReason(ctx)
 			}
 			c.setState(event.Exiting, reason, nil)
 			return res.err

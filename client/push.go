@@ -211,21 +211,11 @@ func (cn *conn) applyPush(now time.Time) error {
 	dev, err := c.cfg.Tunnel.Up(cn.ctxTunnel(), spec.withoutRoutes())
 	cn.tunnelUp = true // whatever was applied is reverted by teardown
 	detail := "SUCCESS"
-	routeErr := func(err error) error {
-		var re *RouteError
-		if !errors.As(err, &re) {
-			return fmt.Errorf("client: setting up the tunnel: %w", err)
-		}
-		// Like openvpn: the tunnel works, some routes are missing.
-		c.log.Warn(fmt.Sprintf("ERROR: %v", err))
-		detail = "ROUTE_ERROR"
-		return nil
-	}
 	if err != nil {
 		if dev == nil {
 			return fmt.Errorf("client: setting up the tunnel: %w", err)
 		}
-		if err := routeErr(err); err != nil {
+		if detail, err = cn.partialSetUp(err); err != nil {
 			return err
 		}
 	}
@@ -264,18 +254,26 @@ func (cn *conn) addRoutes(detail string) error {
 	if len(spec.Net.Routes) > 0 || len(spec.Net.Bypass) > 0 {
 		cn.routesUp = true
 		if err := c.cfg.Tunnel.Apply(cn.ctxTunnel(), spec.Net); err != nil {
-			var re *RouteError
-			if !errors.As(err, &re) {
-				return fmt.Errorf("client: adding the routes: %w", err)
+			if detail, err = cn.partialSetUp(err); err != nil {
+				return err
 			}
-			// Like openvpn: the tunnel works, some routes are missing.
-			c.log.Warn(fmt.Sprintf("ERROR: %v", err))
-			detail = "ROUTE_ERROR"
 		}
 	}
 	cn.runRouteUp()
 	cn.completed(spec, detail)
 	return nil
+}
+
+// partialSetUp handles a Tunnel error: a *RouteError leaves a working
+// tunnel with some routes missing (logged, CONNECTED with ROUTE_ERROR, as
+// in openvpn); anything else fails the connection.
+func (cn *conn) partialSetUp(err error) (detail string, fatal error) {
+	var re *RouteError
+	if !errors.As(err, &re) {
+		return "", fmt.Errorf("client: setting up the tunnel: %w", err)
+	}
+	cn.c.log.Warn(fmt.Sprintf("ERROR: %v", err))
+	return "ROUTE_ERROR", nil
 }
 
 // adoptTunnel takes over the tunnel persist-tun kept, unchanged: no
@@ -299,6 +297,10 @@ func (cn *conn) adoptTunnel(k *keptTunnel, spec TunnelSpec, env *scriptEnv) erro
 		}
 	}
 	cn.connected = true
+	if !cn.routesUp && (len(spec.Net.Routes) > 0 || len(spec.Net.Bypass) > 0) {
+		// The restart came while route-delay was still waiting.
+		return cn.addRoutes("SUCCESS")
+	}
 	cn.completed(spec, "SUCCESS")
 	return nil
 }

@@ -217,7 +217,7 @@ func (cn *conn) loop(ctx context.Context) outcome {
 			// openvpn names an exit that told the server
 			// "exit-with-notification" (the down scripts' signal, the
 			// EXITING state's detail).
-			reason := "SIGTERM"
+			reason := exitReason(ctx)
 			if cn.sendExitNotify(ctx) {
 				reason = "exit-with-notification"
 			}
@@ -597,8 +597,10 @@ type keptTunnel struct {
 // script (before the device closes with down-pre).
 func (c *Client) closeTunnel(t *keptTunnel, reason string) {
 	sc, sig := &c.opt.Scripts, signalText(reason)
+	// route-pre-down runs even without routes: a pulling client's route
+	// lists always exist in openvpn (checked by hook's reference test).
+	runDown(t.env, sc.RoutePreDown, hook.TypeRoutePreDown, sig)
 	if t.routesUp {
-		runDown(t.env, sc.RoutePreDown, hook.TypeRoutePreDown, sig)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if err := c.cfg.Tunnel.Apply(ctx, t.spec.withoutRoutes().Net); err != nil {
 			c.log.Warn(fmt.Sprintf("removing the routes: %v", err))

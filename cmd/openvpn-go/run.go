@@ -57,7 +57,8 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			log.Error(err.Error())
 			return 1
 		}
-		rctx, rcancel := context.WithCancel(ctx)
+		rctx, rcancelCause := context.WithCancelCause(ctx)
+		rcancel := func() { rcancelCause(nil) }
 		done := make(chan error, 1)
 		go func() { done <- c.Run(rctx) }()
 		reload := false
@@ -73,8 +74,8 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 					reload = true
 					rcancel()
 				default:
-					log.Info(fmt.Sprintf("SIG%s[hard,] received, process exiting", strings.ToUpper(strings.TrimPrefix(s.String(), "SIG"))))
-					rcancel()
+					log.Info(fmt.Sprintf("%s[hard,] received, process exiting", signalName(s)))
+					rcancelCause(client.ExitSignal(signalName(s)))
 				}
 			case err := <-done:
 				rcancel()
@@ -165,4 +166,21 @@ func newLogger(w io.Writer, verb int) *slog.Logger {
 		level = slog.LevelWarn
 	}
 	return slog.New(&lineHandler{w: w, level: level})
+}
+
+// signalName is a signal as openvpn names it in its log ("SIGTERM").
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGUSR1:
+		return "SIGUSR1"
+	case syscall.SIGUSR2:
+		return "SIGUSR2"
+	}
+	return s.String()
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 
@@ -32,13 +31,12 @@ func runServer(ctx context.Context, cancel context.CancelFunc, opts *config.Opti
 		for {
 			select {
 			case s := <-sigs:
-				name := strings.ToUpper(strings.TrimPrefix(s.String(), "SIG"))
 				switch s {
 				case syscall.SIGHUP, syscall.SIGUSR1:
-					log.Info(fmt.Sprintf("SIG%s[hard,] received, process restarting", name))
+					log.Info(fmt.Sprintf("%s[hard,] received, process restarting", signalName(s)))
 					restart = true
 				default:
-					log.Info(fmt.Sprintf("SIG%s[hard,] received, process exiting", name))
+					log.Info(fmt.Sprintf("%s[hard,] received, process exiting", signalName(s)))
 				}
 				rcancel()
 			case err := <-done:
