@@ -358,19 +358,27 @@ func (t *nativeTUN) MTU() (int, error) {
 }
 
 // Read reads up to len(bufs) packets (see Device). After Close it returns an
-// error matching os.ErrClosed (wireguard-go may report the shutdown of its
-// netlink listener instead).
+// error matching os.ErrClosed. wireguard-go's Read also hands over, once,
+// the error that ended its netlink event listener (ENOBUFS when the host
+// changes links and routes faster than it reads); that says nothing about
+// the device, so Read tries again once before returning an error: a
+// device that really fails fails again.
 func (t *nativeTUN) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
-	n, err := t.Device.Read(bufs, sizes, offset)
-	if err != nil {
+	for try := 0; ; try++ {
+		n, err := t.Device.Read(bufs, sizes, offset)
+		if err == nil {
+			return n, nil
+		}
 		select {
 		case <-t.closing:
 			return 0, os.ErrClosed
 		default:
 		}
-		return 0, mapClosed(err)
+		err = mapClosed(err)
+		if try > 0 || errors.Is(err, os.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, wgtun.ErrTooManySegments) {
+			return 0, err
+		}
 	}
-	return n, nil
 }
 
 // Write writes the packets bufs[i][offset:] (offset >= Offset), coalescing
@@ -394,7 +402,12 @@ func (t *nativeTUN) Events() <-chan Event { return t.events }
 func (t *nativeTUN) Close() error {
 	t.closeOnce.Do(func() {
 		close(t.closing)
-		t.closeErr = t.Device.Close()
+		// wireguard-go closes the device even when stopping its netlink
+		// listener fails because the listener had already ended ("file
+		// already closed"): not an error of the device.
+		if err := t.Device.Close(); !errors.Is(mapClosed(err), os.ErrClosed) {
+			t.closeErr = err
+		}
 		t.ctl.close()
 	})
 	return t.closeErr
