@@ -262,6 +262,14 @@ func (s *Server) acceptTCP(ctx context.Context, l *net.TCPListener) {
 			return
 		}
 		conn := transport.NewStream(c)
+		// As openvpn: Nagle's algorithm stays on for a client's TCP
+		// connection unless tcp-nodelay (socket-flags TCP_NODELAY) is set.
+		// Towards a stock client it coalesces the small packets the tunnel
+		// sends back (TCP acknowledgements) into fewer segments, which the
+		// client's single thread then spends less on (make bench: openvpn
+		// client -> openvpn-go server over TCP, 4 streams, 0.75x -> 1.02x
+		// of openvpn <-> openvpn, averaged over 3 interleaved runs).
+		c.SetNoDelay(s.o.Process.TCPNoDelay)
 		p, err := s.dp.AddStreamPeer(conn)
 		if err != nil {
 			s.log.Warn(fmt.Sprintf("TCP connection from %s refused: %v", conn.RemoteAddr(), err))

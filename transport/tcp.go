@@ -26,7 +26,10 @@ type tcpConn struct {
 }
 
 // NewStream wraps an established TCP connection (a client's dial or a
-// server's accept) as a Conn.
+// server's accept) as a Conn. It sets TCP_NODELAY: each WriteBatch is one
+// write of whole packets, so Nagle's algorithm would only hold back the
+// tail of a batch. A server that follows openvpn's tcp-nodelay default
+// turns it off again on the *net.TCPConn.
 func NewStream(c *net.TCPConn) Conn {
 	c.SetNoDelay(true)
 	c.SetReadBuffer(socketBuffer)

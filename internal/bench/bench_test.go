@@ -146,9 +146,23 @@ func measure(t *testing.T, p pair, cipher, proto string, dur time.Duration) (res
 	if debug {
 		st0 = linkStats(n.Server) + linkStats(n.Client)
 	}
+	// OPENVPN_GO_BENCH_PERF=DIR records the whole machine (perf record -a
+	// -g, cpu-clock) for half of the single-stream run into DIR.
+	var perf *exec.Cmd
+	if d := os.Getenv("OPENVPN_GO_BENCH_PERF"); d != "" {
+		out := filepath.Join(d, strings.NewReplacer(" ", "", "<->", "-", "->", "-", "(", "", ")", "").Replace(proto+"-"+cipher+"-"+p.name)+".data")
+		perf = exec.Command("perf", "record", "-q", "-e", "cpu-clock", "-a", "-g", "-o", out, "--", "sleep", fmt.Sprint(int(dur.Seconds()/2)))
+		if err := perf.Start(); err != nil {
+			t.Logf("perf: %v", err)
+			perf = nil
+		}
+	}
 	s0, c0 := cpuSeconds(srv.Pid()), cpuSeconds(cli.Pid())
 	r := lab.Iperf3(t, n.Client, n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: dur})
 	s1, c1 := cpuSeconds(srv.Pid()), cpuSeconds(cli.Pid())
+	if perf != nil {
+		perf.Wait()
+	}
 	cpu0, cpu1 := s0+c0, s1+c1
 	if debug {
 		t.Logf("%s: server CPU %.2fs, client CPU %.2fs in %v\nbefore:\n%s\nafter:\n%s%s",
