@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 )
@@ -258,6 +259,18 @@ type Material struct {
 	// File and Line locate the directive.
 	File string
 	Line int
+}
+
+// Source names where the material came from, for messages: the quoted
+// path, or "<inline, FILE:LINE>".
+func (m *Material) Source() string {
+	if m == nil {
+		return "(missing)"
+	}
+	if m.Inline {
+		return fmt.Sprintf("<inline, %s:%d>", m.File, m.Line)
+	}
+	return fmt.Sprintf("%q", m.Path)
 }
 
 // Device is the tun/tap device.

@@ -124,63 +124,25 @@ type wrapFactory struct {
 
 func newWrapFactory(ce *config.Connection, o *config.Options) (wrapFactory, error) {
 	f := wrapFactory{mode: ce.Wrap.Mode, opts: ctlwrap.Options{ReplayWindow: o.Data.ReplayWindow, ReplayBacktrack: o.Data.ReplayTime}, forceCookie: ce.Wrap.ForceCookie}
-	switch ce.Wrap.Mode {
-	case config.WrapNone:
-		f.stateless = ctlwrap.None{}
-		f.newSession = func() (control.Wrapper, error) { return ctlwrap.None{}, nil }
-	case config.WrapTLSAuth:
-		k2, n, err := keys.ParseStaticKey(ce.Wrap.Key.Data)
-		if err != nil {
-			return f, fmt.Errorf("server: tls-auth key: %w", err)
-		}
-		if n < 2 {
-			return f, fmt.Errorf("server: the tls-auth key must hold 2048 bits")
-		}
-		dir := keys.Bidirectional
-		switch ce.Wrap.Direction {
-		case config.KeyDirNormal:
-			dir = keys.Normal
-		case config.KeyDirInverse:
-			dir = keys.Inverse
-		}
-		digest := ce.Wrap.Digest
-		if digest == "" {
-			digest = o.Data.Auth
-		}
-		d, err := ctlwrap.ParseDigest(digest)
-		if err != nil {
-			return f, fmt.Errorf("server: tls-auth: %w", err)
-		}
-		sl, err := ctlwrap.NewTLSAuth(&k2, dir, d, f.opts)
-		if err != nil {
-			return f, err
-		}
-		f.stateless = sl
-		f.newSession = func() (control.Wrapper, error) { return ctlwrap.NewTLSAuth(&k2, dir, d, f.opts) }
-	case config.WrapTLSCrypt:
-		k2, n, err := keys.ParseStaticKey(ce.Wrap.Key.Data)
-		if err != nil {
-			return f, fmt.Errorf("server: tls-crypt key: %w", err)
-		}
-		if n < 2 {
-			return f, fmt.Errorf("server: the tls-crypt key must hold 2048 bits")
-		}
-		sl, err := ctlwrap.NewTLSCrypt(&k2, true, f.opts)
-		if err != nil {
-			return f, err
-		}
-		f.stateless = sl
-		f.newSession = func() (control.Wrapper, error) { return ctlwrap.NewTLSCrypt(&k2, true, f.opts) }
-	case config.WrapTLSCryptV2:
+	if ce.Wrap.Mode == config.WrapTLSCryptV2 {
 		k, err := keys.ParseTLSCryptV2ServerKey(ce.Wrap.Key.Data)
 		if err != nil {
-			return f, fmt.Errorf("server: tls-crypt-v2 server key: %w", err)
+			return f, fmt.Errorf("server: tls-crypt-v2 server key %s: %w", ce.Wrap.Key.Source(), err)
 		}
 		if f.v2, err = ctlwrap.NewV2ServerKey(&k); err != nil {
 			return f, err
 		}
 		f.newSession = func() (control.Wrapper, error) { return ctlwrap.NewTLSCryptV2Server(f.v2, f.opts), nil }
+		return f, nil
 	}
+	mk, err := ctlwrap.FromConfig(&ce.Wrap, o.Data.Auth, true, f.opts)
+	if err != nil {
+		return f, fmt.Errorf("server: %w", err)
+	}
+	if f.stateless, err = mk(); err != nil {
+		return f, fmt.Errorf("server: %w", err)
+	}
+	f.newSession = func() (control.Wrapper, error) { return mk() }
 	return f, nil
 }
 
