@@ -4,7 +4,10 @@
 // OPENVPN_GO_BENCH=1 (make bench sets it). To narrow it:
 // OPENVPN_GO_BENCH_PAIRS=14 (pairs by number), OPENVPN_GO_BENCH_PROTOS=tcp,
 // OPENVPN_GO_BENCH_CIPHERS=AES-256-GCM, OPENVPN_GO_BENCH_QUICK=1 (UDP and
-// AES-256-GCM only), OPENVPN_GO_BENCH_DURATION=10s (per measurement).
+// AES-256-GCM only), OPENVPN_GO_BENCH_DURATION=10s (per measurement),
+// OPENVPN_GO_BENCH_REPEAT=3 (rounds; the table shows medians). To look
+// inside: OPENVPN_GO_BENCH_DEBUG=1 (CPU per process and link counters),
+// OPENVPN_GO_BENCH_PERF=DIR (perf record of the machine).
 package bench
 
 import (
@@ -15,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,23 +73,34 @@ func TestBench(t *testing.T) {
 	if s := os.Getenv("OPENVPN_GO_BENCH_CIPHERS"); s != "" {
 		ciphers = strings.Split(s, ",")
 	}
+	repeat := 1
+	if n, err := strconv.Atoi(os.Getenv("OPENVPN_GO_BENCH_REPEAT")); err == nil && n > 0 {
+		repeat = n
+	}
 	type key struct {
 		p             pair
 		cipher, proto string
 	}
-	results := map[key]result{}
+	// Each round measures every cell once; the table shows per cell the
+	// median over the rounds, and for ×(1) the median of the ratios to
+	// pair (1) of the same round (measured minutes apart, not half an hour).
+	results := map[key][]result{}
 	var order []key
-	for _, proto := range protos {
-		for _, cipher := range ciphers {
-			for i, p := range pairs {
-				if only := os.Getenv("OPENVPN_GO_BENCH_PAIRS"); only != "" && !strings.Contains(only, strconv.Itoa(i+1)) {
-					continue
+	for round := 1; round <= repeat; round++ {
+		for _, proto := range protos {
+			for _, cipher := range ciphers {
+				for i, p := range pairs {
+					if only := os.Getenv("OPENVPN_GO_BENCH_PAIRS"); only != "" && !strings.Contains(only, strconv.Itoa(i+1)) {
+						continue
+					}
+					k := key{p, cipher, proto}
+					if round == 1 {
+						order = append(order, k)
+					}
+					t.Run(fmt.Sprintf("%s-%s-%s-%s-round%d", proto, cipher, p.client, p.server, round), func(t *testing.T) {
+						results[k] = append(results[k], measure(t, p, cipher, proto, dur))
+					})
 				}
-				k := key{p, cipher, proto}
-				order = append(order, k)
-				t.Run(fmt.Sprintf("%s-%s-%s-%s", proto, cipher, p.client, p.server), func(t *testing.T) {
-					results[k] = measure(t, p, cipher, proto, dur)
-				})
 			}
 		}
 	}
@@ -93,27 +108,51 @@ func TestBench(t *testing.T) {
 	w := tabwriter.NewWriter(&b, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "transport\tcipher\tpair\tTCP 1 stream Mbit/s\t×(1)\tTCP 4 streams Mbit/s\t×(1)\tUDP 64 B kpps\tUDP 1400 B kpps\tCPU s/GB\t\n")
 	for _, k := range order {
-		r := results[k]
-		base := results[key{pairs[0], k.cipher, k.proto}]
-		if r.err != nil {
-			fmt.Fprintf(w, "%s\t%s\t%s\terror: %v\t\t\t\t\t\t\t\n", k.proto, k.cipher, k.p.name, r.err)
+		rs, base := results[k], results[key{pairs[0], k.cipher, k.proto}]
+		var errs []error
+		var tcp1, tcp4, pps64, pps1400, cpu, r1, r4 []float64
+		for i, r := range rs {
+			if r.err != nil {
+				errs = append(errs, r.err)
+				continue
+			}
+			tcp1, tcp4, pps64, pps1400, cpu = append(tcp1, r.tcp1), append(tcp4, r.tcp4), append(pps64, r.pps64), append(pps1400, r.pps1400), append(cpu, r.cpuPerGB)
+			if i < len(base) && base[i].err == nil && base[i].tcp1 > 0 && base[i].tcp4 > 0 {
+				r1, r4 = append(r1, r.tcp1/base[i].tcp1), append(r4, r.tcp4/base[i].tcp4)
+			}
+		}
+		if len(tcp1) == 0 {
+			fmt.Fprintf(w, "%s\t%s\t%s\terror: %v\t\t\t\t\t\t\t\n", k.proto, k.cipher, k.p.name, errs[0])
 			continue
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%.0f\t%s\t%.0f\t%s\t%.0f\t%.0f\t%.1f\t\n", k.proto, k.cipher, k.p.name,
-			r.tcp1, ratio(r.tcp1, base.tcp1), r.tcp4, ratio(r.tcp4, base.tcp4), r.pps64/1e3, r.pps1400/1e3, r.cpuPerGB)
+			median(tcp1), ratioOf(r1), median(tcp4), ratioOf(r4), median(pps64)/1e3, median(pps1400)/1e3, median(cpu))
 	}
 	w.Flush()
+	if repeat > 1 {
+		fmt.Fprintf(&b, "\n(each figure is the median of %d rounds; ×(1) is the median of the per-round ratios to (1))\n", repeat)
+	}
 	fmt.Printf("\nmachine: %s, %d CPUs, %s; openvpn: %s\n%s\n", cpuModel(), runtime.NumCPU(), kernel(), openvpnVersion(), b.String())
 	if out := os.Getenv("OPENVPN_GO_BENCH_OUT"); out != "" {
 		os.WriteFile(out, []byte(fmt.Sprintf("machine: %s, %d CPUs, %s; openvpn: %s\n\n%s", cpuModel(), runtime.NumCPU(), kernel(), openvpnVersion(), b.String())), 0o644)
 	}
 }
 
-func ratio(v, base float64) string {
-	if base == 0 {
+// median of vs (not empty); vs is sorted in place.
+func median(vs []float64) float64 {
+	sort.Float64s(vs)
+	n := len(vs)
+	if n%2 == 1 {
+		return vs[n/2]
+	}
+	return (vs[n/2-1] + vs[n/2]) / 2
+}
+
+func ratioOf(rs []float64) string {
+	if len(rs) == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2f", v/base)
+	return fmt.Sprintf("%.2f", median(rs))
 }
 
 // measure runs one configuration.
