@@ -225,7 +225,7 @@ type outcome struct {
 	connected bool
 }
 
-// ExitSignal names the signal that stopped a client ("SIGINT",
+// ExitSignal names the signal that stopped a client ("SIGINT", "SIGHUP",
 // "SIGTERM"). Cancel Run's context with it as the cause
 // (context.WithCancelCause) and the client reports it as openvpn does: in
 // the EXITING state and the down scripts' signal variable. Without it a

@@ -72,7 +72,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				case syscall.SIGHUP:
 					log.Info("SIGHUP[hard,] received, process restarting")
 					reload = true
-					rcancel()
+					rcancelCause(client.ExitSignal("SIGHUP"))
 				default:
 					log.Info(fmt.Sprintf("%s[hard,] received, process exiting", signalName(s)))
 					rcancelCause(client.ExitSignal(signalName(s)))
