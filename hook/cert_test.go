@@ -1,73 +1,31 @@
 package hook
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"math/big"
 	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/openvpn-go/openvpn-go/x509name/x509nametest"
 )
-
-func oidOf(s string) asn1.ObjectIdentifier {
-	var o asn1.ObjectIdentifier
-	for p := range strings.SplitSeq(s, ".") {
-		n := 0
-		for _, c := range p {
-			n = n*10 + int(c-'0')
-		}
-		o = append(o, n)
-	}
-	return o
-}
-
-func atv(oid string, v any) pkix.AttributeTypeAndValue {
-	return pkix.AttributeTypeAndValue{Type: oidOf(oid), Value: v}
-}
-
-// newCert makes a self-signed certificate with exactly the given subject.
-func newCert(t testing.TB, serial *big.Int, rdns pkix.RDNSequence) *x509.Certificate {
-	t.Helper()
-	raw, err := asn1.Marshal(rdns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl := &x509.Certificate{SerialNumber: serial, RawSubject: raw, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // The expected strings were checked against `openssl x509 -nameopt
 // sep_comma_plus_space,sname,utf8,esc_ctrl` (OpenSSL 3.0, the flags openvpn
 // 2.6 uses) for the same certificates.
 func TestSetCert(t *testing.T) {
 	serial, _ := new(big.Int).SetString("1f00aa0000000000000000000000000001", 16)
-	c := newCert(t, serial, pkix.RDNSequence{
-		{atv("2.5.4.6", "KG")},
-		{atv("2.5.4.11", "ops")},
-		{atv("2.5.4.11", "vpn")},
-		{atv("1.2.840.113549.1.9.1", "me@myhost.mydomain")},
-		{atv("1.2.3.4", "skipped")},
-		{atv("1.2.840.113549.1.9.15", "name with dash filtered")},
-		{atv("2.5.4.3", "Test\x01Client")},
+	c := x509nametest.Cert(t, serial, pkix.RDNSequence{
+		{x509nametest.ATV("2.5.4.6", "KG")},
+		{x509nametest.ATV("2.5.4.11", "ops")},
+		{x509nametest.ATV("2.5.4.11", "vpn")},
+		{x509nametest.ATV("1.2.840.113549.1.9.1", "me@myhost.mydomain")},
+		{x509nametest.ATV("1.2.3.4", "skipped")},
+		{x509nametest.ATV("1.2.840.113549.1.9.15", "name with dash filtered")},
+		{x509nametest.ATV("2.5.4.3", "Test\x01Client")},
 	})
 	e := NewEnv()
 	e.SetCert(0, c)
@@ -118,7 +76,7 @@ func TestSerialFormats(t *testing.T) {
 		{big.NewInt(0x1234567890), "78187493520", "12:34:56:78:90"},
 	}
 	for _, tt := range tests {
-		c := newCert(t, tt.serial, pkix.RDNSequence{{atv("2.5.4.3", "x")}})
+		c := x509nametest.Cert(t, tt.serial, pkix.RDNSequence{{x509nametest.ATV("2.5.4.3", "x")}})
 		e := NewEnv()
 		e.SetCert(2, c)
 		if got, _ := e.Get("tls_serial_2"); got != tt.dec {
@@ -137,15 +95,15 @@ func TestPeerCommonName(t *testing.T) {
 		want string
 		ok   bool
 	}{
-		{"single", pkix.RDNSequence{{atv("2.5.4.3", "alice")}}, "alice", true},
-		{"last CN wins", pkix.RDNSequence{{atv("2.5.4.3", "first")}, {atv("2.5.4.10", "O")}, {atv("2.5.4.3", "last")}}, "last", true},
-		{"remapped", pkix.RDNSequence{{atv("2.5.4.3", "a b/..\x01")}}, "a b/.._", true},
-		{"64 bytes", pkix.RDNSequence{{atv("2.5.4.3", strings.Repeat("x", 64))}}, strings.Repeat("x", 64), true},
-		{"65 bytes", pkix.RDNSequence{{atv("2.5.4.3", strings.Repeat("x", 65))}}, "", false},
-		{"no CN", pkix.RDNSequence{{atv("2.5.4.10", "O")}}, "", false},
+		{"single", pkix.RDNSequence{{x509nametest.ATV("2.5.4.3", "alice")}}, "alice", true},
+		{"last CN wins", pkix.RDNSequence{{x509nametest.ATV("2.5.4.3", "first")}, {x509nametest.ATV("2.5.4.10", "O")}, {x509nametest.ATV("2.5.4.3", "last")}}, "last", true},
+		{"remapped", pkix.RDNSequence{{x509nametest.ATV("2.5.4.3", "a b/..\x01")}}, "a b/.._", true},
+		{"64 bytes", pkix.RDNSequence{{x509nametest.ATV("2.5.4.3", strings.Repeat("x", 64))}}, strings.Repeat("x", 64), true},
+		{"65 bytes", pkix.RDNSequence{{x509nametest.ATV("2.5.4.3", strings.Repeat("x", 65))}}, "", false},
+		{"no CN", pkix.RDNSequence{{x509nametest.ATV("2.5.4.10", "O")}}, "", false},
 	}
 	for _, tt := range tests {
-		got, ok := PeerCommonName(newCert(t, big.NewInt(1), tt.rdns))
+		got, ok := PeerCommonName(x509nametest.Cert(t, big.NewInt(1), tt.rdns))
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("%s: PeerCommonName = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
 		}
@@ -153,8 +111,8 @@ func TestPeerCommonName(t *testing.T) {
 }
 
 func TestSetPeerChain(t *testing.T) {
-	leaf := newCert(t, big.NewInt(3), pkix.RDNSequence{{atv("2.5.4.3", "alice smith")}})
-	ca := newCert(t, big.NewInt(1), pkix.RDNSequence{{atv("2.5.4.3", "Root CA")}})
+	leaf := x509nametest.Cert(t, big.NewInt(3), pkix.RDNSequence{{x509nametest.ATV("2.5.4.3", "alice smith")}})
+	ca := x509nametest.Cert(t, big.NewInt(1), pkix.RDNSequence{{x509nametest.ATV("2.5.4.3", "Root CA")}})
 	e := NewEnv()
 	e.SetPeerChain([]*x509.Certificate{leaf, ca})
 	if got, _ := e.Get("common_name"); got != "alice smith" {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openvpn-go/openvpn-go/x509name/x509nametest"
 )
 
 func TestRunUpDown(t *testing.T) {
@@ -111,7 +113,7 @@ func TestTLSVerify(t *testing.T) {
 	r, _ := newTestRunner(t, SecurityScripts)
 	exportDir := t.TempDir()
 	s, dump := dumpScript(t, `cp "$peer_cert" "$D/cert.pem"; test "$2" = 0 || exit 1`, "tlsarg")
-	cert := newCert(t, big.NewInt(7), pkix.RDNSequence{{atv("2.5.4.10", "Org")}, {atv("2.5.4.3", "alice smith/..")}})
+	cert := x509nametest.Cert(t, big.NewInt(7), pkix.RDNSequence{{x509nametest.ATV("2.5.4.10", "Org")}, {x509nametest.ATV("2.5.4.3", "alice smith/..")}})
 	e := NewEnv()
 	e.SetCert(0, cert)
 	e.SetUntrusted(netip.MustParseAddrPort("192.0.2.5:40000"))
