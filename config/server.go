@@ -110,12 +110,9 @@ func addServerOptions(t map[string]*optSpec) {
 		return nil
 	})
 	t["server-ipv6"] = opt(1, 1, cGeneral, "PREFIX/BITS", func(e *evaluator, d Directive) error {
-		p, err := parseIPv6Prefix(d.Args[0], "network")
+		p, err := parseServer6Prefix(d.Args[0], "network")
 		if err != nil {
 			return err
-		}
-		if p.Bits() < 64 || p.Bits() > 124 {
-			return fmt.Errorf("the network must be between /64 and /124 (not /%d)", p.Bits())
 		}
 		e.srv.net6 = p
 		e.srv.server6At = &d
@@ -193,12 +190,9 @@ func addServerOptions(t map[string]*optSpec) {
 		return nil
 	})
 	t["ifconfig-ipv6-pool"] = srvOpt(1, 1, cGeneral, "BASE/BITS", func(e *evaluator, d Directive) error {
-		p, err := parseIPv6Prefix(d.Args[0], "pool")
+		p, err := parseServer6Prefix(d.Args[0], "pool")
 		if err != nil {
 			return err
-		}
-		if p.Bits() < 64 || p.Bits() > 124 {
-			return fmt.Errorf("the network must be between /64 and /124 (not /%d)", p.Bits())
 		}
 		e.srv.pool6 = p
 		e.srv.pool6At = &d
@@ -664,4 +658,17 @@ func (e *evaluator) finishServer() {
 		srv.AuthGenToken.Renewal = o.TLS.Reneg.Seconds
 	}
 	o.Server = &srv
+}
+
+// parseServer6Prefix parses the IPv6 network of server-ipv6 or
+// ifconfig-ipv6-pool, which openvpn takes between /64 and /124.
+func parseServer6Prefix(arg, what string) (netip.Prefix, error) {
+	p, err := parseIPv6Prefix(arg, what)
+	if err != nil {
+		return p, err
+	}
+	if p.Bits() < 64 || p.Bits() > 124 {
+		return p, fmt.Errorf("the network must be between /64 and /124 (not /%d)", p.Bits())
+	}
+	return p, nil
 }
