@@ -32,6 +32,9 @@ type pendingAuth struct {
 	d        *hook.Deferred
 	kid      wire.KeyID
 	deadline time.Time
+	// renew is the presented token the next one continues once accepted
+	// (external-auth, see renewFrom); "" for the connection's own.
+	renew string
 }
 
 // authenticate checks the first key exchange of a client: certificate (done
@@ -69,6 +72,9 @@ func (in *instance) authenticate(km *wire.KeyMethodMessage, now time.Time) error
 			return err
 		}
 		if err := in.runAuthScript(0, km, now); err != nil {
+			if errors.Is(err, errDeferred) {
+				in.pending.renew = in.renewFrom(r, km.Password)
+			}
 			return err
 		}
 	}
@@ -224,7 +230,7 @@ func (in *instance) pollPending(now time.Time) {
 		return
 	}
 	if err == nil {
-		err = in.finishAuth(now, "", true)
+		err = in.finishAuth(now, p.renew, true)
 	}
 	in.authenticated(err, now)
 }
