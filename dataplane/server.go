@@ -549,17 +549,20 @@ func (s *Server) readUDP(pc transport.PacketConn) {
 	pl, _ := s.newInPipeline(n, s.work, nil)
 	defer pl.close()
 	msgs := make([]transport.Message, n)
+	pace := newPacer()
 	for {
 		b := pl.next()
 		for i := range msgs {
 			msgs[i].Buf = b.full[i][Offset:]
 		}
+		pace.wait()
 		got, err := pc.ReadBatch(msgs)
 		if err != nil {
 			pl.recycle(b)
 			return
 		}
 		b.now = time.Now()
+		pace.read(got, b.now)
 		b.open.jobs = b.open.jobs[:0]
 		byAddr := *s.byAddr.Load()
 		for i := 0; i < got; i++ {
@@ -638,17 +641,20 @@ func (s *Server) readStream(p *ServerPeer) {
 	rbufs := make([][]byte, n)
 	sizes := make([]int, n)
 	defer close(p.ctl)
+	pace := newPacer()
 	for {
 		b := pl.next()
 		for i := range rbufs {
 			rbufs[i] = b.full[i][Offset:]
 		}
+		pace.wait()
 		got, err := c.ReadBatch(rbufs, sizes)
 		if err != nil {
 			pl.recycle(b)
 			return
 		}
 		b.now = time.Now()
+		pace.read(got, b.now)
 		b.open.jobs = b.open.jobs[:0]
 		for i := 0; i < got; i++ {
 			pkt := b.full[i][Offset : Offset+sizes[i]]
