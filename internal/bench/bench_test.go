@@ -196,6 +196,10 @@ func measure(t *testing.T, p pair, cipher, proto string, dur time.Duration) (res
 			perf = nil
 		}
 	}
+	var ns0, nc0 map[string]int64
+	if debug {
+		ns0, nc0 = nstat(n.Server), nstat(n.Client)
+	}
 	s0, c0 := cpuSeconds(srv.Pid()), cpuSeconds(cli.Pid())
 	r := lab.Iperf3(t, n.Client, n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: dur})
 	s1, c1 := cpuSeconds(srv.Pid()), cpuSeconds(cli.Pid())
@@ -206,13 +210,27 @@ func measure(t *testing.T, p pair, cipher, proto string, dur time.Duration) (res
 	if debug {
 		t.Logf("%s: server CPU %.2fs, client CPU %.2fs in %v\nbefore:\n%s\nafter:\n%s%s",
 			p.name, s1-s0, c1-c0, dur, st0, linkStats(n.Server), linkStats(n.Client))
+		t.Logf("TCP counters, server namespace: %s\nclient namespace: %s", nstatDelta(ns0, nstat(n.Server)), nstatDelta(nc0, nstat(n.Client)))
 	}
 	res.tcp1 = r.ReceivedBPS / 1e6
 	if gb := r.ReceivedBPS * dur.Seconds() / 8 / 1e9; gb > 0 {
 		res.cpuPerGB = (cpu1 - cpu0) / gb
 	}
+	if debug {
+		st0 = linkStats(n.Server) + linkStats(n.Client)
+	}
+	s0, c0 = cpuSeconds(srv.Pid()), cpuSeconds(cli.Pid())
+	var sstat, cstat func() string
+	if debug {
+		sstat, cstat = perfStat(srv.Pid(), dur), perfStat(cli.Pid(), dur)
+	}
 	r = lab.Iperf3(t, n.Client, n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: dur, Streams: 4, Port: 5202})
 	res.tcp4 = r.ReceivedBPS / 1e6
+	if debug {
+		s1, c1 = cpuSeconds(srv.Pid()), cpuSeconds(cli.Pid())
+		t.Logf("%s, 4 streams: server CPU %.2fs, client CPU %.2fs in %v\nserver: %s\nclient: %s\nbefore:\n%s\nafter:\n%s%s",
+			p.name, s1-s0, c1-c0, dur, sstat(), cstat(), st0, linkStats(n.Server), linkStats(n.Client))
+	}
 	for _, sz := range []int{64, 1400} {
 		r := lab.Iperf3(t, n.Client, n.Server, lab.ServerTunIPv4, lab.IperfOptions{Duration: dur, UDP: true, Bitrate: "0", Length: sz, Port: 5203 + sz})
 		pps := r.ReceivedPackets / dur.Seconds()
@@ -231,6 +249,53 @@ func measure(t *testing.T, p pair, cipher, proto string, dur time.Duration) (res
 func linkStats(ns *lab.NS) string {
 	out, _ := ns.Run(context.Background(), "ip", "-s", "-o", "link")
 	return out
+}
+
+// nstat returns the TCP counters of ns (nstat -as).
+func nstat(ns *lab.NS) map[string]int64 {
+	out, _ := ns.Run(context.Background(), "nstat", "-as")
+	m := map[string]int64{}
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && strings.HasPrefix(f[0], "Tcp") {
+			m[f[0]], _ = strconv.ParseInt(f[1], 10, 64)
+		}
+	}
+	return m
+}
+
+// nstatDelta lists the counters that grew by at least 100.
+func nstatDelta(a, b map[string]int64) string {
+	var fs []string
+	for k, v := range b {
+		if d := v - a[k]; d >= 100 {
+			fs = append(fs, fmt.Sprintf("%s=%d", k, d))
+		}
+	}
+	sort.Strings(fs)
+	return strings.Join(fs, " ")
+}
+
+// perfStat counts a process's system calls, context switches and CPU
+// migrations for d (OPENVPN_GO_BENCH_DEBUG=1); the result is read by
+// calling the returned function.
+func perfStat(pid int, d time.Duration) func() string {
+	cmd := exec.Command("perf", "stat", "-x", ",", "-e", "raw_syscalls:sys_enter,context-switches,cpu-migrations",
+		"-p", strconv.Itoa(pid), "--", "sleep", strconv.Itoa(int(d.Seconds())))
+	var out strings.Builder
+	cmd.Stderr = &out
+	if err := cmd.Start(); err != nil {
+		return func() string { return err.Error() }
+	}
+	return func() string {
+		cmd.Wait()
+		var fs []string
+		for _, l := range strings.Split(out.String(), "\n") {
+			if f := strings.Split(l, ","); len(f) > 2 {
+				fs = append(fs, f[2]+"="+f[0])
+			}
+		}
+		return strings.Join(fs, " ")
+	}
 }
 
 // cpuSeconds returns a process's user+system CPU time.
