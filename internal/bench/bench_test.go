@@ -6,8 +6,11 @@
 // OPENVPN_GO_BENCH_CIPHERS=AES-256-GCM, OPENVPN_GO_BENCH_QUICK=1 (UDP and
 // AES-256-GCM only), OPENVPN_GO_BENCH_DURATION=10s (per measurement),
 // OPENVPN_GO_BENCH_REPEAT=3 (rounds; the table shows medians). To look
-// inside: OPENVPN_GO_BENCH_DEBUG=1 (CPU per process and link counters),
-// OPENVPN_GO_BENCH_PERF=DIR (perf record of the machine).
+// inside: OPENVPN_GO_BENCH_DEBUG=1 (CPU per process, link counters and
+// TCP counters per namespace; system calls and context switches per
+// process in the 4-stream run), OPENVPN_GO_BENCH_PERF=DIR (perf record of
+// the machine). OPENVPN_GO_RX_PACING=0 and OPENVPN_GO_CRYPTO_WORKERS=1
+// reach the openvpn-go processes, for A/B runs.
 package bench
 
 import (
@@ -86,6 +89,12 @@ func TestBench(t *testing.T) {
 	// pair (1) of the same round (measured minutes apart, not half an hour).
 	results := map[key][]result{}
 	var order []key
+	cells, done := 0, 0
+	for i := range pairs {
+		if only := os.Getenv("OPENVPN_GO_BENCH_PAIRS"); only == "" || strings.Contains(only, strconv.Itoa(i+1)) {
+			cells += len(protos) * len(ciphers)
+		}
+	}
 	for round := 1; round <= repeat; round++ {
 		for _, proto := range protos {
 			for _, cipher := range ciphers {
@@ -98,7 +107,12 @@ func TestBench(t *testing.T) {
 						order = append(order, k)
 					}
 					t.Run(fmt.Sprintf("%s-%s-%s-%s-round%d", proto, cipher, p.client, p.server, round), func(t *testing.T) {
-						results[k] = append(results[k], measure(t, p, cipher, proto, dur))
+						r := measure(t, p, cipher, proto, dur)
+						results[k] = append(results[k], r)
+						done++
+						// Progress for `make bench` (go test -v streams it).
+						t.Logf("%d/%d (round %d of %d): %s %s %s: TCP %.0f / %.0f Mbit/s, UDP %.0f / %.0f kpps",
+							done, cells*repeat, round, repeat, proto, cipher, p.name, r.tcp1, r.tcp4, r.pps64/1e3, r.pps1400/1e3)
 					})
 				}
 			}
@@ -240,7 +254,6 @@ func measure(t *testing.T, p pair, cipher, proto string, dur time.Duration) (res
 			res.pps1400 = pps
 		}
 	}
-	t.Logf("%s %s %s: %+v", proto, cipher, p.name, res)
 	return res
 }
 
