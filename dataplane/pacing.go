@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -61,6 +62,13 @@ func (p *pacer) read(n int, now time.Time) {
 	}
 }
 
+// maxSleepers bounds the readers sleeping at once: nanosleep holds an OS
+// thread, and a server with hundreds of busy TCP clients must not hold
+// hundreds. Beyond it a reader reads at once.
+const maxSleepers = 16
+
+var sleepers atomic.Int32
+
 // wait blocks until the next read may start. It sleeps in nanosleep
 // rather than time.Sleep: the runtime's timers wait in epoll with
 // millisecond resolution when nothing else is running, which would turn
@@ -70,7 +78,10 @@ func (p *pacer) wait() {
 		return
 	}
 	if d := time.Until(p.next); d > 0 {
-		sleep(d)
+		if sleepers.Add(1) <= maxSleepers {
+			sleep(d)
+		}
+		sleepers.Add(-1)
 	}
 	p.next = time.Time{}
 }

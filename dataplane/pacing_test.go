@@ -44,6 +44,29 @@ func TestPacer(t *testing.T) {
 	}
 }
 
+// TestPacerMaxSleepers: with maxSleepers readers asleep, another reads at
+// once instead of holding one more OS thread.
+func TestPacerMaxSleepers(t *testing.T) {
+	real := sleep
+	defer func() { sleep = real }()
+	slept := false
+	sleep = func(time.Duration) { slept = true }
+	sleepers.Store(maxSleepers)
+	defer sleepers.Store(0)
+	p := pacer{delay: time.Second}
+	p.read(8, time.Now())
+	p.wait()
+	if slept || sleepers.Load() != maxSleepers {
+		t.Errorf("slept %v with %d readers asleep (now %d)", slept, maxSleepers, sleepers.Load())
+	}
+	sleepers.Store(0)
+	p.read(8, time.Now())
+	p.wait()
+	if !slept {
+		t.Error("did not sleep with no other reader asleep")
+	}
+}
+
 // BenchmarkPacerSleep shows the resolution of the pacer's 200 µs sleep
 // (nanosleep) next to time.Sleep's: ns/op is the time one sleep took.
 func BenchmarkPacerSleep(b *testing.B) {
