@@ -89,9 +89,11 @@ func TestBench(t *testing.T) {
 	// pair (1) of the same round (measured minutes apart, not half an hour).
 	results := map[key][]result{}
 	var order []key
+	only := os.Getenv("OPENVPN_GO_BENCH_PAIRS")
+	measured := func(i int) bool { return only == "" || strings.Contains(only, strconv.Itoa(i+1)) }
 	cells, done := 0, 0
 	for i := range pairs {
-		if only := os.Getenv("OPENVPN_GO_BENCH_PAIRS"); only == "" || strings.Contains(only, strconv.Itoa(i+1)) {
+		if measured(i) {
 			cells += len(protos) * len(ciphers)
 		}
 	}
@@ -99,7 +101,7 @@ func TestBench(t *testing.T) {
 		for _, proto := range protos {
 			for _, cipher := range ciphers {
 				for i, p := range pairs {
-					if only := os.Getenv("OPENVPN_GO_BENCH_PAIRS"); only != "" && !strings.Contains(only, strconv.Itoa(i+1)) {
+					if !measured(i) {
 						continue
 					}
 					k := key{p, cipher, proto}
