@@ -54,6 +54,10 @@ type result struct {
 	tcp1, tcp4     float64 // Mbit/s
 	pps64, pps1400 float64 // received packets per second
 	cpuPerGB       float64 // CPU seconds of both VPN processes per GB moved
+	// CPU of each VPN process in the single-stream run, in cores (1 =
+	// one core busy all the time): openvpn is single-threaded, so a
+	// stock peer near 1.0 is the limit of that cell.
+	cliCores, srvCores float64
 	err            error
 }
 
@@ -122,31 +126,33 @@ func TestBench(t *testing.T) {
 	}
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "transport\tcipher\tpair\tTCP 1 stream Mbit/s\t×(1)\tTCP 4 streams Mbit/s\t×(1)\tUDP 64 B kpps\tUDP 1400 B kpps\tCPU s/GB\t\n")
+	fmt.Fprintf(w, "transport\tcipher\tpair\tTCP 1 stream Mbit/s\t×(1)\tTCP 4 streams Mbit/s\t×(1)\tUDP 64 B kpps\tUDP 1400 B kpps\tCPU s/GB\tcores client / server\t\n")
 	for _, k := range order {
 		rs, base := results[k], results[key{pairs[0], k.cipher, k.proto}]
 		var errs []error
-		var tcp1, tcp4, pps64, pps1400, cpu, r1, r4 []float64
+		var tcp1, tcp4, pps64, pps1400, cpu, r1, r4, cc, sc []float64
 		for i, r := range rs {
 			if r.err != nil {
 				errs = append(errs, r.err)
 				continue
 			}
 			tcp1, tcp4, pps64, pps1400, cpu = append(tcp1, r.tcp1), append(tcp4, r.tcp4), append(pps64, r.pps64), append(pps1400, r.pps1400), append(cpu, r.cpuPerGB)
+			cc, sc = append(cc, r.cliCores), append(sc, r.srvCores)
 			if i < len(base) && base[i].err == nil && base[i].tcp1 > 0 && base[i].tcp4 > 0 {
 				r1, r4 = append(r1, r.tcp1/base[i].tcp1), append(r4, r.tcp4/base[i].tcp4)
 			}
 		}
 		if len(tcp1) == 0 {
-			fmt.Fprintf(w, "%s\t%s\t%s\terror: %v\t\t\t\t\t\t\t\n", k.proto, k.cipher, k.p.name, errs[0])
+			fmt.Fprintf(w, "%s\t%s\t%s\terror: %v\t\t\t\t\t\t\t\t\n", k.proto, k.cipher, k.p.name, errs[0])
 			continue
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%.0f\t%s\t%.0f\t%s\t%.0f\t%.0f\t%.1f\t\n", k.proto, k.cipher, k.p.name,
-			median(tcp1), ratioOf(r1), median(tcp4), ratioOf(r4), median(pps64)/1e3, median(pps1400)/1e3, median(cpu))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%.0f\t%s\t%.0f\t%s\t%.0f\t%.0f\t%.1f\t%.2f / %.2f\t\n", k.proto, k.cipher, k.p.name,
+			median(tcp1), ratioOf(r1), median(tcp4), ratioOf(r4), median(pps64)/1e3, median(pps1400)/1e3, median(cpu), median(cc), median(sc))
 	}
 	w.Flush()
+	b.WriteString("\n(cores: CPU time of each VPN process per second of the single-stream run; openvpn has one thread, so near 1.00 that process is what limits the cell)\n")
 	if repeat > 1 {
-		fmt.Fprintf(&b, "\n(each figure is the median of %d rounds; ×(1) is the median of the per-round ratios to (1))\n", repeat)
+		fmt.Fprintf(&b, "(each figure is the median of %d rounds; ×(1) is the median of the per-round ratios to (1), with their range)\n", repeat)
 	}
 	fmt.Printf("\nmachine: %s, %d CPUs, %s; openvpn: %s\n%s\n", cpuModel(), runtime.NumCPU(), kernel(), openvpnVersion(), b.String())
 	if out := os.Getenv("OPENVPN_GO_BENCH_OUT"); out != "" {
@@ -164,11 +170,18 @@ func median(vs []float64) float64 {
 	return (vs[n/2-1] + vs[n/2]) / 2
 }
 
+// ratioOf is the median of the per-round ratios rs and, with more than
+// one round, their range: a single round varies by ±15 % on a small VM,
+// and the range shows whether a median near 1 is a tie or a trend.
 func ratioOf(rs []float64) string {
-	if len(rs) == 0 {
+	switch len(rs) {
+	case 0:
 		return "-"
+	case 1:
+		return fmt.Sprintf("%.2f", rs[0])
 	}
-	return fmt.Sprintf("%.2f", median(rs))
+	m := median(rs) // sorts rs
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", m, rs[0], rs[len(rs)-1])
 }
 
 // measure runs one configuration.
@@ -229,6 +242,7 @@ func measure(t *testing.T, p pair, cipher, proto string, dur time.Duration) (res
 		t.Logf("TCP counters, server namespace: %s\nclient namespace: %s", nstatDelta(ns0, nstat(n.Server)), nstatDelta(nc0, nstat(n.Client)))
 	}
 	res.tcp1 = r.ReceivedBPS / 1e6
+	res.cliCores, res.srvCores = (c1-c0)/dur.Seconds(), (s1-s0)/dur.Seconds()
 	if gb := r.ReceivedBPS * dur.Seconds() / 8 / 1e9; gb > 0 {
 		res.cpuPerGB = (cpu1 - cpu0) / gb
 	}
