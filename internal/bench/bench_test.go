@@ -58,7 +58,7 @@ type result struct {
 	// one core busy all the time): openvpn is single-threaded, so a
 	// stock peer near 1.0 is the limit of that cell.
 	cliCores, srvCores float64
-	err            error
+	err                error
 }
 
 func TestBench(t *testing.T) {
