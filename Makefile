@@ -7,9 +7,9 @@
 
 GO      ?= go
 BIN     := bin/openvpn-go
-DEBPKGS := openvpn iperf3 iproute2 iputils-ping nftables tcpdump
+DEBPKGS := openvpn iperf3 iproute2 iputils-ping nftables tcpdump ethtool
 # Commands that must exist, one per Debian package above.
-DEBCMDS := openvpn iperf3 ip ping nft tcpdump
+DEBCMDS := openvpn iperf3 ip ping nft tcpdump ethtool
 
 # Packages whose tests prove zero allocations per packet.
 ALLOCPKGS := ./wire ./replay ./comp ./fragment ./ippkt ./ctlwrap ./datacrypto ./transport ./dataplane

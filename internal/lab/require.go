@@ -24,6 +24,7 @@ var packageOf = map[string]string{
 	"nft":     "nftables",
 	"tcpdump": "tcpdump",
 	"sysctl":  "procps",
+	"ethtool": "ethtool",
 }
 
 // required reports whether missing prerequisites must fail the test.
