@@ -52,6 +52,7 @@ func TestUDPGSODeviceWithoutChecksumOffload(t *testing.T) {
 	if !c.Offloads().GSO {
 		t.Skip("this kernel has no UDP GSO")
 	}
+	groBefore := map[string]bool{"client": c.Offloads().GRO, "server": s.Offloads().GRO}
 
 	// Runs of same-size packets (one GSO send each where allowed) and odd
 	// sizes, three batches from the client, one back from the server.
@@ -90,7 +91,7 @@ func TestUDPGSODeviceWithoutChecksumOffload(t *testing.T) {
 			t.Errorf("%s reports GSO off, yet %d GSO sends went out", w.name, w.w.gsoSends)
 		}
 		t.Logf("%s: GSO %v (%d GSO sends of %d packets)", w.name, w.o.GSO, w.w.gsoSends, w.w.gsoPackets)
-		if !w.o.GRO {
+		if groBefore[w.name] && !w.o.GRO {
 			t.Errorf("%s lost GRO: only sending is refused", w.name)
 		}
 	}
