@@ -174,6 +174,11 @@ func TestReference(t *testing.T) {
 	waitForCall(t, refDir, "down", 1)
 	waitForCall(t, oursDir, "down", 1)
 	waitForCall(t, srvDir, "client-disconnect", 2)
+	// openvpn runs learn-address delete for a gone client's addresses
+	// whenever its route reaper gets to them (at once or 20 s later); on
+	// exit it runs them all, and Stop waits for the exit.
+	srv.Stop()
+	waitForCall(t, srvDir, "learn-address", 8)
 
 	srvCalls := readCalls(t, srvDir)
 	t.Run("tls-verify", func(t *testing.T) {
@@ -306,6 +311,7 @@ func TestReference(t *testing.T) {
 		}
 	})
 	t.Run("learn-address", func(t *testing.T) {
+		deletes := 0
 		for _, c := range srvCalls["learn-address"] {
 			switch c.args[0] {
 			case "add", "update":
@@ -313,13 +319,15 @@ func TestReference(t *testing.T) {
 					t.Errorf("args %q", c.args)
 				}
 			case "delete":
-				// Only script_type (LearnAddress's doc). The server runs
-				// delete some time after client-disconnect, so a run may
-				// have read it or not.
+				// Only script_type (LearnAddress's doc).
+				deletes++
 				if len(c.args) != 2 || len(c.env) != 1 || c.env["script_type"] != "learn-address" {
 					t.Errorf("delete: args %q env %q", c.args, names(c.env))
 				}
 			}
+		}
+		if deletes != 4 {
+			t.Errorf("%d learn-address delete calls, want 4 (two clients, an IPv4 and an IPv6 address each)", deletes)
 		}
 	})
 
